@@ -1,0 +1,1 @@
+"""rotator: rotate OpenAI service-account keys held in AWS Secrets Manager."""

@@ -1,0 +1,1 @@
+"""The pure core: models and protocol decisions. No I/O, no logging, no third-party imports."""

@@ -1,0 +1,46 @@
+"""A wrapper for key material whose repr and str never show the value."""
+
+from __future__ import annotations
+
+from typing import Final
+
+REDACTED: Final = "**********"
+
+
+class Sensitive:
+    """Holds a secret string. Ask for it explicitly with :meth:`reveal`.
+
+    ``repr``, ``str`` and ``format`` all show a redacted placeholder, so a key wrapped in
+    ``Sensitive`` cannot leak through a log line, an f-string or an exception message by accident.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("Sensitive holds a str")
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret value. Call this only where the value is sent to its service."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Sensitive({REDACTED})"
+
+    def __str__(self) -> str:
+        return REDACTED
+
+    def __format__(self, spec: str) -> str:
+        return REDACTED
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sensitive):
+            return self._value == other._value
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)

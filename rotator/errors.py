@@ -1,0 +1,121 @@
+"""The one error tree of rotator.
+
+Every error rotator raises derives from :class:`RotatorError`. Adapters translate foreign
+exceptions (botocore ``ClientError``, httpx errors) into this tree; nothing above the adapters
+ever sees a boto3 or httpx exception. Messages are one line, name the problem and the fix, and
+never contain key material.
+
+::
+
+    RotatorError
+    ├── InputError                 bad input: exit code 2, nothing was changed
+    │   ├── ConfigError            a flag, environment variable or event field is wrong
+    │   ├── SecretNotFoundError    the secret (or the admin-key secret) does not exist
+    │   ├── SecretFormatError      the SecretString is not a valid rotator secret
+    │   ├── AdminKeyError          no admin key, or the admin key was rejected / lacks permission
+    │   ├── ProjectNotFoundError   the OpenAI project does not exist
+    │   └── RotationInProgressError another rotation holds AWSPENDING
+    ├── RotationFailedError        a step failed: exit code 1 (Lambda: raise so AWS retries)
+    │   ├── KeyTestFailedError     the pending key never answered GET /models
+    │   ├── StageConflictError     another rotation moved AWSCURRENT (compare-and-swap lost)
+    │   ├── VersionConflictError   PutSecretValue lost a race: the token's version already exists
+    │   ├── CleanupError           a key could not be deleted; the message says which one remains
+    │   └── RemoteRotationError    RotateSecret did not finish in time / is stuck
+    └── ServiceError               a provider call failed (transient or unexpected)
+        ├── TransientServiceError  5xx, 429, timeouts, dropped connections: safe to retry
+        └── ResponseLostError      the request may have taken effect but no answer came back
+"""
+
+from __future__ import annotations
+
+
+class RotatorError(Exception):
+    """Base of every rotator error. ``step`` names the rotation step, when known."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.step = step
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(RotatorError):
+    """Bad input: the command or event cannot proceed, and nothing was changed."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """A flag, environment variable or event field is missing or malformed."""
+
+
+class SecretNotFoundError(InputError):
+    """The secret does not exist (or is scheduled for deletion)."""
+
+
+class SecretFormatError(InputError):
+    """The secret's value is not a valid rotator secret."""
+
+
+class AdminKeyError(InputError):
+    """No admin key could be found, or OpenAI refused it (401/403)."""
+
+
+class ProjectNotFoundError(InputError):
+    """The OpenAI project named by the secret does not exist."""
+
+
+class RotationInProgressError(InputError):
+    """Another rotation holds AWSPENDING on a version other than AWSCURRENT."""
+
+
+class RotationFailedError(RotatorError):
+    """A rotation step failed; AWSCURRENT still holds a working key."""
+
+
+class KeyTestFailedError(RotationFailedError):
+    """The new key did not answer ``GET /models`` within the test deadline."""
+
+
+class StageConflictError(RotationFailedError):
+    """Another rotation promoted a different version first (the compare-and-swap was lost)."""
+
+
+class VersionConflictError(RotationFailedError):
+    """PutSecretValue was refused because the token's version already holds another value."""
+
+
+class CleanupError(RotationFailedError):
+    """A key that should be deleted is still live; the message names it and how to clear it."""
+
+
+class RemoteRotationError(RotationFailedError):
+    """A rotation run by Secrets Manager did not finish in time."""
+
+
+class ServiceError(RotatorError):
+    """A call to AWS or OpenAI failed in a way that is not the caller's fault."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, step=step)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TransientServiceError(ServiceError):
+    """A failure that may pass: 429, 5xx, a timeout or a dropped connection."""
+
+
+class ResponseLostError(TransientServiceError):
+    """The request was sent but no response came back: it may have taken effect."""

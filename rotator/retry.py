@@ -1,0 +1,69 @@
+"""Retrying idempotent calls: exponential backoff with full jitter under an overall deadline.
+
+Only calls that are safe to repeat go through here (GETs, DELETEs, Secrets Manager reads, the
+probe of a new key). Creates are never retried blindly: a lost answer is reconciled by name.
+A ``Retry-After`` from the server is honoured (and wins over the computed delay).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from rotator.errors import TransientServiceError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay policy: ``base * 2**attempt`` capped at ``cap``, with full jitter."""
+
+    base: float = 0.25
+    cap: float = 8.0
+    deadline: float = 30.0
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        ceiling = min(self.cap, self.base * (2**attempt))
+        return ceiling * (0.5 + rng() / 2)
+
+
+@dataclass
+class Clock:
+    """Time seams, so tests can run the retry loop without sleeping."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    rng: Callable[[], float] = field(default=random.random)
+
+
+def call_with_retry(
+    operation: Callable[[], T],
+    *,
+    backoff: Backoff,
+    clock: Clock | None = None,
+    on_retry: Callable[[int, TransientServiceError, float], None] | None = None,
+) -> T:
+    """Run ``operation``; on :class:`TransientServiceError` wait and try again until the deadline.
+
+    The last error is re-raised when the next wait would cross the deadline.
+    """
+    clock = clock or Clock()
+    start = clock.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return operation()
+        except TransientServiceError as error:
+            wait = backoff.delay(attempt, clock.rng)
+            if error.retry_after is not None:
+                wait = max(wait, error.retry_after)
+            if clock.monotonic() - start + wait > backoff.deadline:
+                raise
+            if on_retry is not None:
+                on_retry(attempt, error, wait)
+            clock.sleep(wait)
+            attempt += 1
