@@ -27,8 +27,8 @@ class Backoff:
     deadline: float = 30.0
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        ceiling = min(self.cap, self.base * (2**attempt))
-        return ceiling * (0.5 + rng() / 2)
+        ceiling: float = min(self.cap, self.base * (2**attempt))
+        return ceiling * (0.5 + float(rng()) / 2)
 
 
 @dataclass

@@ -58,11 +58,16 @@ class RetiringKey:
     key_id: str
     service_account_id: str | None
     not_after: datetime
+    #: The secret version that held this key when it was replaced.
+    version_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"key_id": self.key_id, "not_after": format_time(self.not_after)}
+        out: dict[str, Any] = {"key_id": self.key_id}
         if self.service_account_id:
             out["service_account_id"] = self.service_account_id
+        out["not_after"] = format_time(self.not_after)
+        if self.version_id:
+            out["version_id"] = self.version_id
         return out
 
 
@@ -112,6 +117,7 @@ def _parse_retiring(raw: Any) -> tuple[RetiringKey, ...]:
                 key_id=_required_str(item, "key_id"),
                 service_account_id=_optional_str(item, "service_account_id"),
                 not_after=parse_time(_required_str(item, "not_after"), field_name="not_after"),
+                version_id=_optional_str(item, "version_id"),
             )
         )
     return tuple(entries)
@@ -170,6 +176,10 @@ class RotatorSecret:
             retiring=_parse_retiring(data.get("retiring")),
             extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
         )
+
+    @classmethod
+    def parse_or_none(cls, raw: Sensitive | None) -> RotatorSecret | None:
+        return None if raw is None else cls.parse(raw)
 
     def to_json(self) -> Sensitive:
         """Serialise for PutSecretValue; unknown fields first, then the rotator's own."""

@@ -1,0 +1,41 @@
+"""Secrets Manager rotation Lambda for OpenAI service-account keys (thin edge).
+
+Parses the event, binds log context, runs one engine step, returns None. Any failure is raised
+so that Secrets Manager marks the step failed and retries the rotation with the same token.
+Clients are built once per container, on first use; importing this module does no I/O.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import structlog
+
+from rotator import log
+from rotator.composition import Runtime, build_runtime
+from rotator.config import Settings
+from rotator.domain.protocol import parse_event
+
+_runtime: Runtime | None = None
+
+
+def _get_runtime() -> Runtime:
+    global _runtime  # noqa: PLW0603 - one runtime per warm container is the point
+    if _runtime is None:
+        settings = Settings.from_env(os.environ, allow_env_admin_key=False)
+        log.configure(json=True, level=settings.log_level)
+        _runtime = build_runtime(settings, lambda_mode=True)
+    return _runtime
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    runtime = _get_runtime()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(
+        aws_request_id=getattr(context, "aws_request_id", None),
+        secret_arn=event.get("SecretId") if isinstance(event, dict) else None,
+        step=event.get("Step") if isinstance(event, dict) else None,
+        version_id=event.get("ClientRequestToken") if isinstance(event, dict) else None,
+    )
+    runtime.engine.run_step(parse_event(event))

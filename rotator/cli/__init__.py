@@ -1,0 +1,1 @@
+"""The ``rotator`` command line (click). Each command calls one service function."""

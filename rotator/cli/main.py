@@ -1,0 +1,201 @@
+"""``rotator``: rotate OpenAI service-account keys held in AWS Secrets Manager.
+
+Imports stay light at module level (click only); each command imports what it needs, so
+``rotator --help`` starts fast and never loads boto3.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from rotator.errors import RotatorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@contextmanager
+def _errors_to_exit(output: str = "text", secret_id: str | None = None) -> Iterator[None]:
+    """Map rotator errors to one line on stderr and the documented exit code."""
+    try:
+        yield
+    except RotatorError as error:
+        if output == "json":
+            from rotator.cli.output import emit_json
+
+            emit_json(
+                {
+                    "secret_id": secret_id,
+                    "status": "failed",
+                    "error": str(error),
+                    "step": error.step,
+                }
+            )
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+
+
+def _common_options(func: F) -> F:
+    options = [
+        click.option(
+            "--openai-base-url",
+            envvar="OPENAI_BASE_URL",
+            help="OpenAI API base URL (env OPENAI_BASE_URL). Default https://api.openai.com/v1.",
+        ),
+        click.option(
+            "--admin-key-secret-id",
+            envvar="ROTATOR_ADMIN_KEY_SECRET_ID",
+            help="Secret holding the OpenAI admin key, when the rotated secret does not name "
+            "one (env ROTATOR_ADMIN_KEY_SECRET_ID).",
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["console", "json"]),
+            default="console",
+            show_default=True,
+            help="How log lines on stderr are rendered.",
+        ),
+        click.option(
+            "--log-level",
+            envvar="LOG_LEVEL",
+            default="WARNING",
+            show_default=True,
+            help="Log level (env LOG_LEVEL).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings(**overrides: Any) -> Any:
+    from rotator import log
+    from rotator.config import Settings
+
+    log_format = overrides.pop("log_format", "console")
+    settings = Settings.from_env(os.environ, allow_env_admin_key=True).with_overrides(**overrides)
+    log.configure(json=log_format == "json", level=settings.log_level)
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rotator")
+def cli() -> None:
+    """Rotate OpenAI project service-account keys held in AWS Secrets Manager."""
+
+
+@cli.command()
+@click.argument("secret_id")
+@click.option("--local", "mode", flag_value="local", help="Run the four steps here.")
+@click.option(
+    "--remote",
+    "mode",
+    flag_value="remote",
+    help="Ask Secrets Manager to rotate (invokes the deployed Lambda) and wait.",
+)
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for a remote rotation.",
+)
+@click.option(
+    "--test-timeout",
+    type=click.FloatRange(min=0.1),
+    envvar="ROTATOR_TEST_TIMEOUT",
+    help="Seconds to wait for the new key to answer GET /models (default 60).",
+)
+@_common_options
+def rotate(
+    secret_id: str,
+    mode: str | None,
+    output: str,
+    timeout: float,
+    test_timeout: float | None,
+    **common: Any,
+) -> None:
+    """Rotate the key held in SECRET_ID now.
+
+    Default: --remote when the secret has a rotation Lambda, --local otherwise.
+    Exit codes: 0 rotated, 1 rotation failed, 2 bad usage or input (nothing changed).
+    """
+    from rotator.cli.output import emit_json, progress_line, rotation_text
+    from rotator.composition import build_runtime
+    from rotator.rotation.local import RotationFailure, rotate_locally
+    from rotator.rotation.remote import rotate_remotely
+
+    with _errors_to_exit(output, secret_id):
+        settings = _settings(test_timeout=test_timeout, **common)
+        runtime = build_runtime(settings, lambda_mode=False)
+        try:
+            if mode is None:
+                has_lambda = runtime.store.describe(secret_id).rotation_lambda_arn is not None
+                mode = "remote" if has_lambda else "local"
+            click.echo(f"rotating {secret_id} ({mode})", err=True)
+            try:
+                if mode == "remote":
+                    report = rotate_remotely(
+                        runtime.store,
+                        secret_id,
+                        timeout=timeout,
+                        poll_interval=settings.remote_poll_interval,
+                    )
+                else:
+                    report = rotate_locally(runtime.engine, secret_id, progress=progress_line)
+            except RotationFailure as failure:
+                if output == "json":
+                    emit_json(failure.report.to_json())
+                else:
+                    click.echo(rotation_text(failure.report.to_json()))
+                click.echo(f"error: {failure}", err=True)
+                sys.exit(failure.exit_code)
+        finally:
+            runtime.close()
+        if output == "json":
+            emit_json(report.to_json())
+        else:
+            click.echo(rotation_text(report.to_json()))
+
+
+@cli.command()
+@click.argument("secret_id")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_common_options
+def status(secret_id: str, output: str, **common: Any) -> None:
+    """Show SECRET_ID's key, versions, schedule and whether a rotation is stuck."""
+    from rotator.cli.output import emit_json, status_text
+    from rotator.composition import build_runtime
+    from rotator.rotation.status import secret_status
+
+    with _errors_to_exit(output, secret_id):
+        runtime = build_runtime(_settings(**common), lambda_mode=False)
+        try:
+            result = secret_status(runtime.store, secret_id)
+        finally:
+            runtime.close()
+        if output == "json":
+            emit_json(result)
+        else:
+            click.echo(status_text(result))
+
+
+@cli.command()
+def demo() -> None:
+    """Run a full rotation offline against local Secrets Manager and OpenAI emulators."""
+    from rotator.demo import run_demo
+
+    with _errors_to_exit():
+        sys.exit(run_demo())
+
+
+def main() -> None:
+    cli(prog_name="rotator")

@@ -1,0 +1,117 @@
+"""Settings, read from the environment in exactly one place and validated once.
+
+The CLI and the Lambda handler each call :meth:`Settings.from_env` at their edge; everything
+below receives the resulting object.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from rotator.domain.sensitive import Sensitive
+from rotator.errors import ConfigError
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, *, name: str) -> timedelta:
+    """``0``, ``90s``, ``15m``, ``24h``, ``7d`` → timedelta; a clear error otherwise."""
+    match = _DURATION.match(text.strip().lower())
+    if match is None:
+        raise ConfigError(
+            f"{name} {text[:40]!r} is not a duration; use a number with s, m, h or d, "
+            "e.g. 0, 15m or 24h"
+        )
+    return timedelta(seconds=float(match["n"]) * _UNITS[match["unit"]])
+
+
+def parse_seconds(text: str, *, name: str) -> float:
+    seconds = parse_duration(text, name=name).total_seconds()
+    if seconds <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, got {text[:40]!r}")
+    return seconds
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(url: str) -> str:
+    """Accept https URLs, and plain http only on a loopback host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"OpenAI base URL {url[:80]!r} is not an http(s) URL; use e.g. "
+            f"{DEFAULT_OPENAI_BASE_URL}"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"OpenAI base URL {url[:80]!r} uses plain http on a non-loopback host; use https "
+            "(plain http is only allowed for 127.0.0.0/8, ::1 and localhost)"
+        )
+    return url.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with defaults that are right for production."""
+
+    openai_base_url: str = DEFAULT_OPENAI_BASE_URL
+    admin_key_secret_id: str | None = None
+    #: ``OPENAI_ADMIN_KEY``: honoured by the CLI only, never by the Lambda.
+    env_admin_key: Sensitive | None = None
+    log_level: str = "INFO"
+    test_timeout: float = 60.0
+    grace_period: timedelta = timedelta(0)
+    http_connect_timeout: float = 5.0
+    http_read_timeout: float = 15.0
+    remote_poll_interval: float = 2.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, allow_env_admin_key: bool) -> Settings:
+        admin_key = env.get("OPENAI_ADMIN_KEY") if allow_env_admin_key else None
+        return cls().with_overrides(
+            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            admin_key_secret_id=env.get("ROTATOR_ADMIN_KEY_SECRET_ID") or None,
+            env_admin_key=Sensitive(admin_key) if admin_key else None,
+            log_level=env.get("LOG_LEVEL") or None,
+            test_timeout=(
+                parse_seconds(env["ROTATOR_TEST_TIMEOUT"], name="ROTATOR_TEST_TIMEOUT")
+                if env.get("ROTATOR_TEST_TIMEOUT")
+                else None
+            ),
+            grace_period=(
+                parse_duration(env["ROTATOR_GRACE_PERIOD"], name="ROTATOR_GRACE_PERIOD")
+                if env.get("ROTATOR_GRACE_PERIOD")
+                else None
+            ),
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given non-None values, validated."""
+        updated = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        validate_base_url(updated.openai_base_url)
+        level = updated.log_level.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ConfigError(
+                f"LOG_LEVEL {updated.log_level[:20]!r} is not a level; use DEBUG, INFO, "
+                "WARNING or ERROR"
+            )
+        return replace(
+            updated,
+            openai_base_url=validate_base_url(updated.openai_base_url),
+            log_level=level,
+        )

@@ -1,0 +1,193 @@
+"""The Secrets Manager rotation protocol as pure decisions over plain data.
+
+No I/O and no logging here: the rotation service asks these functions what to do and acts.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rotator.domain.secret_value import RetiringKey, RotatorSecret
+from rotator.domain.sensitive import Sensitive
+from rotator.errors import ConfigError, RotationInProgressError, SecretFormatError
+
+AWSCURRENT = "AWSCURRENT"
+AWSPENDING = "AWSPENDING"
+
+_TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
+_ROTATION_TOKEN = re.compile(r"^[A-Za-z0-9-]{36,256}$")
+
+
+class Step(enum.StrEnum):
+    CREATE = "createSecret"
+    SET = "setSecret"
+    TEST = "testSecret"
+    FINISH = "finishSecret"
+
+
+@dataclass(frozen=True)
+class RotationEvent:
+    """A Secrets Manager rotation invocation, validated. ``rotation_token`` never prints."""
+
+    step: Step
+    secret_id: str
+    token: str
+    rotation_token: Sensitive | None = None
+
+
+def parse_event(event: Any) -> RotationEvent:
+    """Validate a rotation event; every problem is a one-line :class:`ConfigError`."""
+    if not isinstance(event, Mapping):
+        raise ConfigError("rotation event must be a JSON object with Step, SecretId and token")
+    step_raw = event.get("Step")
+    try:
+        step = Step(str(step_raw))
+    except ValueError:
+        names = ", ".join(s.value for s in Step)
+        raise ConfigError(
+            f"unknown rotation step {str(step_raw)[:40]!r}; expected one of {names}"
+        ) from None
+    secret_id = event.get("SecretId")
+    if not isinstance(secret_id, str) or not secret_id.strip():
+        raise ConfigError("rotation event has no SecretId; Secrets Manager always sends one")
+    token = event.get("ClientRequestToken")
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        raise ConfigError(
+            "rotation event has no valid ClientRequestToken (32-64 letters, digits, hyphens)"
+        )
+    rotation_token_raw = event.get("RotationToken")
+    rotation_token = None
+    if rotation_token_raw is not None:
+        if not isinstance(rotation_token_raw, str) or not _ROTATION_TOKEN.match(rotation_token_raw):
+            raise ConfigError("rotation event has a malformed RotationToken")
+        rotation_token = Sensitive(rotation_token_raw)
+    return RotationEvent(step=step, secret_id=secret_id, token=token, rotation_token=rotation_token)
+
+
+class Decision(enum.Enum):
+    """What a step should do after the guard checks."""
+
+    PROCEED = "proceed"
+    #: The token's version already carries AWSCURRENT: the rotation finished.
+    ALREADY_CURRENT = "already_current"
+
+
+def guard(
+    step: Step,
+    token: str,
+    versions: Mapping[str, frozenset[str]],
+    *,
+    secret_name: str,
+    rotation_enabled: bool,
+    require_rotation_enabled: bool,
+    token_may_be_new: bool,
+) -> Decision:
+    """The checks at the start of every step (the AWS rotation template's, made strict).
+
+    ``require_rotation_enabled`` is set for Lambda invocations; ``token_may_be_new`` lets a
+    local rotation's createSecret run before its version exists (it creates it).
+    """
+    if require_rotation_enabled and not rotation_enabled:
+        raise ConfigError(
+            f"rotation is not enabled for secret {secret_name}; enable it with "
+            "`rotator schedule` or `aws secretsmanager rotate-secret`"
+        )
+    if AWSCURRENT not in {stage for stages in versions.values() for stage in stages}:
+        raise SecretFormatError(
+            f"secret {secret_name} has no AWSCURRENT version; seed it first with `rotator init`"
+        )
+    stages = versions.get(token)
+    if stages is None:
+        if token_may_be_new and step is Step.CREATE:
+            return Decision.PROCEED
+        raise ConfigError(
+            f"version {token} is not a version of secret {secret_name}; "
+            "the event's ClientRequestToken must come from RotateSecret on this secret"
+        )
+    if AWSCURRENT in stages:
+        return Decision.ALREADY_CURRENT
+    if AWSPENDING not in stages:
+        raise ConfigError(
+            f"version {token} of secret {secret_name} is not AWSPENDING; "
+            "it was abandoned: start a new rotation"
+        )
+    return Decision.PROCEED
+
+
+def current_version(versions: Mapping[str, frozenset[str]], *, secret_name: str) -> str:
+    for version_id, stages in versions.items():
+        if AWSCURRENT in stages:
+            return version_id
+    raise SecretFormatError(
+        f"secret {secret_name} has no AWSCURRENT version; seed it first with `rotator init`"
+    )
+
+
+def stuck_pending(versions: Mapping[str, frozenset[str]]) -> str | None:
+    """The version holding AWSPENDING without AWSCURRENT (an unfinished rotation), or None."""
+    for version_id, stages in versions.items():
+        if AWSPENDING in stages and AWSCURRENT not in stages:
+            return version_id
+    return None
+
+
+def refuse_if_in_progress(
+    versions: Mapping[str, frozenset[str]], *, secret_name: str, own_token: str | None = None
+) -> None:
+    pending = stuck_pending(versions)
+    if pending is not None and pending != own_token:
+        raise RotationInProgressError(
+            f"another rotation of {secret_name} is in progress (AWSPENDING on version "
+            f"{pending}); wait for it, or clear it with `rotator recover {secret_name}`"
+        )
+
+
+def retiring_after_rotation(
+    current: RotatorSecret,
+    *,
+    current_version_id: str,
+    now: datetime,
+    grace: timedelta,
+    live_service_accounts: frozenset[str] | None,
+) -> tuple[RetiringKey, ...]:
+    """The ``retiring`` list of the next version: the current key plus still-live earlier ones.
+
+    Earlier entries whose service account is known to be gone (``live_service_accounts`` is
+    the project's accounts, when listed) are dropped; anything not known to be gone is kept,
+    so a live key is never forgotten.
+    """
+    kept = tuple(
+        entry
+        for entry in current.retiring
+        if live_service_accounts is None
+        or entry.service_account_id is None
+        or entry.service_account_id in live_service_accounts
+    )
+    replaced = RetiringKey(
+        key_id=current.key_id,
+        service_account_id=current.service_account_id,
+        not_after=now + grace,
+        version_id=current_version_id,
+    )
+    return (*(e for e in kept if e.key_id != current.key_id), replaced)
+
+
+def split_due(
+    retiring: tuple[RetiringKey, ...], *, now: datetime
+) -> tuple[tuple[RetiringKey, ...], tuple[RetiringKey, ...]]:
+    """(due, not yet due) by ``not_after``."""
+    due = tuple(entry for entry in retiring if entry.not_after <= now)
+    later = tuple(entry for entry in retiring if entry.not_after > now)
+    return due, later
+
+
+def replaced_version(secret: RotatorSecret) -> str | None:
+    """The version a pending value was built from (its compare-and-swap expectation)."""
+    if secret.retiring and secret.retiring[-1].key_id != secret.key_id:
+        return secret.retiring[-1].version_id
+    return None

@@ -1,0 +1,1 @@
+"""The rotation service: the four Secrets Manager steps, local and remote rotations."""

@@ -1,0 +1,337 @@
+"""The four rotation steps, one engine for the Lambda and the CLI.
+
+Every step starts with the guard checks, and every step is safe to re-run with the same token:
+Secrets Manager retries a failed rotation with the same ``ClientRequestToken``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from rotator.domain import protocol
+from rotator.domain.naming import service_account_name
+from rotator.domain.protocol import AWSCURRENT, AWSPENDING, Decision, RotationEvent, Step
+from rotator.domain.secret_value import RetiringKey, RotatorSecret
+from rotator.domain.sensitive import Sensitive
+from rotator.errors import (
+    CleanupError,
+    KeyTestFailedError,
+    RotatorError,
+    SecretFormatError,
+    SecretNotFoundError,
+    ServiceError,
+    StageConflictError,
+    VersionConflictError,
+)
+from rotator.ports import (
+    AdminFactory,
+    DeleteOutcome,
+    KeyProbe,
+    OpenAIAdmin,
+    ProbeResult,
+    SecretDescription,
+    SecretStore,
+)
+from rotator.retry import Backoff, Clock
+from rotator.rotation.admin_key import AdminKeyResolver
+
+log = structlog.get_logger("rotator.engine")
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    """How a rotation behaves; built once from settings at the edge."""
+
+    test_timeout: float = 60.0
+    grace_period: timedelta = timedelta(0)
+    #: Lambda invocations require rotation to be enabled on the secret (the AWS template check).
+    require_rotation_enabled: bool = False
+    probe_backoff: Backoff = field(default_factory=lambda: Backoff(base=0.5, cap=5.0))
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What a step did, for progress lines and ``--output json``."""
+
+    step: Step
+    outcome: str
+    key_id: str | None = None
+    service_account_id: str | None = None
+    deleted_key_ids: tuple[str, ...] = ()
+
+
+class RotationEngine:
+    def __init__(
+        self,
+        store: SecretStore,
+        admin_factory: AdminFactory,
+        probe: KeyProbe,
+        admin_keys: AdminKeyResolver,
+        *,
+        policy: RotationPolicy | None = None,
+        clock: Clock | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self._admin_factory = admin_factory
+        self._probe = probe
+        self._admin_keys = admin_keys
+        self.policy = policy or RotationPolicy()
+        self._clock = clock or Clock()
+        self._now = now
+
+    # -- dispatch -----------------------------------------------------------------------
+
+    def run_step(self, event: RotationEvent, *, token_may_be_new: bool = False) -> StepResult:
+        started = time.monotonic()
+        bound = log.bind(step=event.step.value, version_id=event.token)
+        try:
+            if event.step is Step.CREATE:
+                result = self.create_secret(event, token_may_be_new=token_may_be_new)
+            elif event.step is Step.SET:
+                result = self.set_secret(event)
+            elif event.step is Step.TEST:
+                result = self.test_secret(event)
+            else:
+                result = self.finish_secret(event)
+        except RotatorError as error:
+            error.step = error.step or event.step.value
+            bound.warning(
+                "step_failed",
+                outcome="failed",
+                error=str(error),
+                error_type=type(error).__name__,
+                duration_ms=round((time.monotonic() - started) * 1000),
+            )
+            raise
+        bound.info(
+            "step_done",
+            outcome=result.outcome,
+            key_id=result.key_id,
+            deleted_key_ids=list(result.deleted_key_ids) or None,
+            duration_ms=round((time.monotonic() - started) * 1000),
+        )
+        return result
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _describe(self, secret_id: str) -> SecretDescription:
+        description = self.store.describe(secret_id)
+        if description.deleted:
+            raise SecretNotFoundError(
+                f"secret {description.name} is scheduled for deletion; restore it with "
+                f"`aws secretsmanager restore-secret --secret-id {description.name}`"
+            )
+        return description
+
+    def _guard(
+        self, event: RotationEvent, description: SecretDescription, *, token_may_be_new: bool
+    ) -> Decision:
+        return protocol.guard(
+            event.step,
+            event.token,
+            description.versions,
+            secret_name=description.name,
+            rotation_enabled=description.rotation_enabled,
+            require_rotation_enabled=self.policy.require_rotation_enabled,
+            token_may_be_new=token_may_be_new,
+        )
+
+    def _read(self, secret_id: str, *, version_id: str | None, stage: str) -> RotatorSecret:
+        raw = self.store.get_value(secret_id, version_id=version_id, stage=stage)
+        if raw is None:
+            raise SecretFormatError(
+                f"secret {secret_id} has no value at {stage}; seed it with `rotator init`"
+            )
+        return RotatorSecret.parse(raw)
+
+    def admin_for(self, secret: RotatorSecret) -> OpenAIAdmin:
+        return self._admin_factory(self._admin_keys.resolve(secret))
+
+    # -- createSecret -------------------------------------------------------------------
+
+    def create_secret(self, event: RotationEvent, *, token_may_be_new: bool = False) -> StepResult:
+        description = self._describe(event.secret_id)
+        arn = description.arn
+        if self._guard(event, description, token_may_be_new=token_may_be_new) is (
+            Decision.ALREADY_CURRENT
+        ):
+            return StepResult(Step.CREATE, "already_current")
+        if event.token in description.versions:
+            existing = self.store.get_value(arn, version_id=event.token, stage=AWSPENDING)
+            if existing is not None:
+                pending = RotatorSecret.parse(existing)
+                return StepResult(
+                    Step.CREATE, "already_created", pending.key_id, pending.service_account_id
+                )
+        current_id = protocol.current_version(description.versions, secret_name=description.name)
+        current = self._read(arn, version_id=current_id, stage=AWSCURRENT)
+        admin = self.admin_for(current)
+        name = service_account_name(arn, event.token)
+        accounts = admin.list_service_accounts(current.project_id)
+        for orphan in (account for account in accounts if account.name == name):
+            admin.delete_service_account(current.project_id, orphan.id)
+            log.info("orphan_deleted", service_account_id=orphan.id, version_id=event.token)
+        retiring = protocol.retiring_after_rotation(
+            current,
+            current_version_id=current_id,
+            now=self._now(),
+            grace=self.policy.grace_period,
+            live_service_accounts=frozenset(a.id for a in accounts if a.name != name),
+        )
+        retiring = self._settle_key_only_entries(admin, current.project_id, retiring)
+        created = admin.create_service_account(current.project_id, name)
+        new = current.successor(
+            api_key=created.value,
+            key_id=created.key_id,
+            service_account_id=created.service_account_id,
+            rotated_at=self._now(),
+            retiring=retiring,
+        )
+        try:
+            self.store.put_pending(
+                arn, event.token, new.to_json(), rotation_token=event.rotation_token
+            )
+        except VersionConflictError:
+            # Another attempt with this token stored its key first: ours must not live on.
+            admin.delete_service_account(current.project_id, created.service_account_id)
+            log.warning("put_lost_race", service_account_id=created.service_account_id)
+            winner = self.store.get_value(arn, version_id=event.token, stage=AWSPENDING)
+            if winner is None:
+                raise
+            pending = RotatorSecret.parse(winner)
+            return StepResult(
+                Step.CREATE, "already_created", pending.key_id, pending.service_account_id
+            )
+        return StepResult(Step.CREATE, "created", created.key_id, created.service_account_id)
+
+    def _settle_key_only_entries(
+        self, admin: OpenAIAdmin, project_id: str, retiring: tuple[RetiringKey, ...]
+    ) -> tuple[RetiringKey, ...]:
+        """Drop due key-only entries (no service account) once their key is gone."""
+        now = self._now()
+        kept = []
+        for entry in retiring[:-1]:
+            if entry.service_account_id is None and entry.not_after <= now:
+                outcome = admin.delete_api_key(project_id, entry.key_id)
+                if outcome is not DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
+                    continue
+            kept.append(entry)
+        return (*kept, retiring[-1])
+
+    # -- setSecret ----------------------------------------------------------------------
+
+    def set_secret(self, event: RotationEvent) -> StepResult:
+        description = self._describe(event.secret_id)
+        if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
+            return StepResult(Step.SET, "already_current")
+        return StepResult(Step.SET, "nothing_to_do: OpenAI keys are live when created")
+
+    # -- testSecret ---------------------------------------------------------------------
+
+    def test_secret(self, event: RotationEvent) -> StepResult:
+        description = self._describe(event.secret_id)
+        if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
+            return StepResult(Step.TEST, "already_current")
+        raw = self.store.get_value(description.arn, version_id=event.token, stage=AWSPENDING)
+        if raw is None:
+            # Test-only mode (RotateImmediately=false): no new key exists; prove the set-up.
+            current = self._read(description.arn, version_id=None, stage=AWSCURRENT)
+            self.admin_for(current).get_project(current.project_id)
+            self.wait_until_accepted(current.api_key, key_id=current.key_id)
+            return StepResult(Step.TEST, "tested_current_key", current.key_id)
+        pending = RotatorSecret.parse(raw)
+        self.wait_until_accepted(pending.api_key, key_id=pending.key_id)
+        return StepResult(Step.TEST, "accepted", pending.key_id, pending.service_account_id)
+
+    def wait_until_accepted(self, key: Sensitive, *, key_id: str) -> None:
+        """GET /models with ``key`` until it answers 200, for at most ``test_timeout``."""
+        start = self._clock.monotonic()
+        attempt = 0
+        last = ProbeResult.UNAVAILABLE
+        while True:
+            last = self._probe.check(key)
+            if last is ProbeResult.ACCEPTED:
+                return
+            wait = self.policy.probe_backoff.delay(attempt, self._clock.rng)
+            elapsed = self._clock.monotonic() - start
+            if elapsed + wait > self.policy.test_timeout:
+                break
+            log.info("key_not_yet_accepted", key_id=key_id, result=last.value, attempt=attempt)
+            self._clock.sleep(wait)
+            attempt += 1
+        reason = "rejected with 401" if last is ProbeResult.REJECTED else "unreachable"
+        raise KeyTestFailedError(
+            f"key {key_id} was still {reason} by GET /models after "
+            f"{self.policy.test_timeout:g}s; AWSCURRENT is unchanged. Check the project's "
+            "model access or raise --test-timeout"
+        )
+
+    # -- finishSecret -------------------------------------------------------------------
+
+    def finish_secret(self, event: RotationEvent) -> StepResult:
+        description = self._describe(event.secret_id)
+        arn = description.arn
+        decision = self._guard(event, description, token_may_be_new=False)
+        stage = AWSCURRENT if decision is Decision.ALREADY_CURRENT else AWSPENDING
+        new = self._read(arn, version_id=event.token, stage=stage)
+        outcome = "cleaned_up"
+        if decision is Decision.PROCEED:
+            current_id = protocol.current_version(
+                description.versions, secret_name=description.name
+            )
+            expected = protocol.replaced_version(new) or current_id
+            if expected != current_id:
+                raise StageConflictError(
+                    f"another rotation promoted version {current_id} of {description.name} "
+                    f"after this one started from {expected}; this rotation's key "
+                    f"{new.key_id} was not promoted"
+                )
+            self.store.move_stage(arn, AWSCURRENT, to_version=event.token, from_version=expected)
+            outcome = "promoted"
+        deleted = self.retire_due_keys(new, admin=self.admin_for(new))
+        return StepResult(
+            Step.FINISH, outcome, new.key_id, new.service_account_id, deleted_key_ids=deleted
+        )
+
+    def retire_due_keys(self, secret: RotatorSecret, *, admin: OpenAIAdmin) -> tuple[str, ...]:
+        """Delete every retiring key whose time has come; never the secret's own key."""
+        due, _later = protocol.split_due(secret.retiring, now=self._now())
+        deleted: list[str] = []
+        failed: list[str] = []
+        for entry in due:
+            if entry.key_id == secret.key_id or (
+                entry.service_account_id is not None
+                and entry.service_account_id == secret.service_account_id
+            ):
+                continue
+            try:
+                self.delete_key(admin, secret.project_id, entry)
+            except (ServiceError, CleanupError) as error:
+                failed.append(f"{entry.key_id} ({error})")
+                continue
+            deleted.append(entry.key_id)
+        if failed:
+            raise CleanupError(
+                f"could not delete old key(s) {', '.join(failed)}; they stay recorded in "
+                "the secret and the next attempt deletes them (or run `rotator prune`)"
+            )
+        return tuple(deleted)
+
+    @staticmethod
+    def delete_key(admin: OpenAIAdmin, project_id: str, entry: RetiringKey) -> DeleteOutcome:
+        """Delete a replaced key: its service account when it has one, else the key itself."""
+        if entry.service_account_id is not None:
+            return admin.delete_service_account(project_id, entry.service_account_id)
+        outcome = admin.delete_api_key(project_id, entry.key_id)
+        if outcome is DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
+            raise CleanupError(
+                f"OpenAI refused to delete key {entry.key_id} because it belongs to a "
+                "service account the secret does not name; delete that service account"
+            )
+        return outcome

@@ -1,0 +1,41 @@
+"""``rotator status``: what a secret holds and how its rotation stands (never its key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rotator.domain import protocol
+from rotator.domain.protocol import AWSCURRENT
+from rotator.domain.secret_value import RotatorSecret, format_time
+from rotator.ports import SecretStore
+
+
+def _time(moment: datetime | None) -> str | None:
+    return format_time(moment) if moment is not None else None
+
+
+def secret_status(store: SecretStore, secret_id: str) -> dict[str, Any]:
+    description = store.describe(secret_id)
+    current_id = protocol.current_version(description.versions, secret_name=description.name)
+    current = RotatorSecret.parse_or_none(
+        store.get_value(description.arn, version_id=current_id, stage=AWSCURRENT)
+    )
+    return {
+        "name": description.name,
+        "arn": description.arn,
+        "project_id": current.project_id if current else None,
+        "key_id": current.key_id if current else None,
+        "service_account_id": current.service_account_id if current else None,
+        "last_rotated": _time(current.rotated_at if current else None)
+        or _time(description.last_rotated),
+        "rotation_enabled": description.rotation_enabled,
+        "rotation_lambda_arn": description.rotation_lambda_arn,
+        "next_rotation": _time(description.next_rotation),
+        "versions": {
+            version_id: sorted(stages) for version_id, stages in description.versions.items()
+        },
+        "current_version_id": current_id,
+        "stuck_version_id": protocol.stuck_pending(description.versions),
+        "retiring": [entry.to_json() for entry in current.retiring] if current else [],
+    }

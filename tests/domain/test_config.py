@@ -1,0 +1,90 @@
+"""Settings read once from the environment, validated with clear errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from rotator.config import DEFAULT_OPENAI_BASE_URL, Settings, parse_duration, validate_base_url
+from rotator.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.openai.com/v1",
+        "http://127.0.0.1:8080/v1",
+        "http://127.8.9.10/v1",
+        "http://localhost:1/v1",
+        "http://[::1]:9/v1",
+    ],
+)
+def test_https_and_loopback_http_are_accepted(url: str) -> None:
+    """https anywhere, plain http only on loopback."""
+    assert validate_base_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://api.openai.com/v1", "non-loopback"),
+        ("http://10.0.0.1/v1", "non-loopback"),
+        ("ftp://127.0.0.1/", "not an http"),
+        ("api.openai.com", "not an http"),
+    ],
+)
+def test_other_base_urls_are_refused(url: str, fragment: str) -> None:
+    """A plain-http URL to a remote host is refused with the fix."""
+    with pytest.raises(ConfigError, match=fragment):
+        validate_base_url(url)
+
+
+def test_settings_from_env_reads_each_variable_once() -> None:
+    """Environment variables map onto settings; the admin key only where allowed."""
+    env = {
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1/",
+        "ROTATOR_ADMIN_KEY_SECRET_ID": "openai/admin",
+        "OPENAI_ADMIN_KEY": "sk-admin-xyz",
+        "LOG_LEVEL": "debug",
+        "ROTATOR_TEST_TIMEOUT": "90s",
+        "ROTATOR_GRACE_PERIOD": "15m",
+    }
+    cli = Settings.from_env(env, allow_env_admin_key=True)
+    assert cli.openai_base_url == "http://127.0.0.1:9/v1"
+    assert cli.admin_key_secret_id == "openai/admin"
+    assert cli.env_admin_key is not None
+    assert cli.env_admin_key.reveal() == "sk-admin-xyz"
+    assert cli.log_level == "DEBUG"
+    assert cli.test_timeout == 90
+    assert cli.grace_period == timedelta(minutes=15)
+    assert "sk-admin-xyz" not in repr(cli)
+    lam = Settings.from_env(env, allow_env_admin_key=False)
+    assert lam.env_admin_key is None
+    assert Settings.from_env({}, allow_env_admin_key=True).openai_base_url == (
+        DEFAULT_OPENAI_BASE_URL
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"ROTATOR_TEST_TIMEOUT": "soon"}, "ROTATOR_TEST_TIMEOUT"),
+        ({"ROTATOR_TEST_TIMEOUT": "0"}, "more than 0"),
+        ({"ROTATOR_GRACE_PERIOD": "-1h"}, "ROTATOR_GRACE_PERIOD"),
+        ({"OPENAI_BASE_URL": "http://example.com"}, "non-loopback"),
+    ],
+)
+def test_bad_environment_values_are_refused(env: dict[str, str], fragment: str) -> None:
+    """Each malformed variable is named in a one-line error."""
+    with pytest.raises(ConfigError, match=fragment):
+        Settings.from_env(env, allow_env_admin_key=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("0", 0), ("90", 90), ("90s", 90), ("15m", 900), ("24h", 86400)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    """Durations accept s, m, h and d suffixes."""
+    assert parse_duration(text, name="x").total_seconds() == seconds
