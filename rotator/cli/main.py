@@ -191,8 +191,15 @@ def status(secret_id: str, output: str, **common: Any) -> None:
 @cli.command()
 def demo() -> None:
     """Run a full rotation offline against local Secrets Manager and OpenAI emulators."""
-    from rotator.demo import run_demo
-
+    try:
+        from rotator.testing.demo import run_demo
+    except ImportError as error:
+        click.echo(
+            f"error: the demo needs the development extras ({error.name} is missing); "
+            "install them with `pip install 'rotator[dev]'` or run `make demo`",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
     with _errors_to_exit():
         sys.exit(run_demo())
 

@@ -230,7 +230,8 @@ class RotationEngine:
         description = self._describe(event.secret_id)
         if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
             return StepResult(Step.SET, "already_current")
-        return StepResult(Step.SET, "nothing_to_do: OpenAI keys are live when created")
+        log.info("set_secret_noop", reason="an OpenAI key is live as soon as it is created")
+        return StepResult(Step.SET, "nothing_to_do")
 
     # -- testSecret ---------------------------------------------------------------------
 

@@ -116,6 +116,7 @@ def rotate_locally(
             step=step.value,
         )
         raise RotationFailure(report, error) from error
+    _clear_pending_label(engine, description.arn, token)
     finish = results[Step.FINISH]
     created = results[Step.CREATE]
     previous_key = previous.key_id if previous else None
@@ -129,6 +130,15 @@ def rotate_locally(
         previous_key_deleted=previous_key in finish.deleted_key_ids,
         duration_ms=_ms(started),
     )
+
+
+def _clear_pending_label(engine: RotationEngine, secret_arn: str, token: str) -> None:
+    """Do what Secrets Manager's backend does after a rotation: drop AWSPENDING."""
+    try:
+        engine.store.move_stage(secret_arn, AWSPENDING, to_version=None, from_version=token)
+    except RotatorError as error:
+        # Harmless: AWSPENDING on the AWSCURRENT version is a finished rotation.
+        log.warning("pending_label_kept", version_id=token, error=str(error))
 
 
 def rollback(engine: RotationEngine, secret_arn: str, token: str) -> str:

@@ -1,0 +1,5 @@
+"""``python -m rotator`` runs the CLI."""
+
+from rotator.cli.main import main
+
+main()

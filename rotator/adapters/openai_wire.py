@@ -1,0 +1,179 @@
+"""What OpenAI's answers mean, without any HTTP library: error bodies, fields, error mapping.
+
+Pure functions over status codes, headers and bytes, used by :mod:`rotator.adapters.openai_http`.
+Error bodies are parsed defensively (``{"error": {...}}``, ``{"error": "text"}``, top-level
+``{"message": ...}``, or not JSON at all), and provider text is quoted only through
+:func:`mask_keys`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from rotator.domain.sensitive import Sensitive
+from rotator.errors import (
+    AdminKeyError,
+    ProjectNotFoundError,
+    ResponseLostError,
+    RotatorError,
+    ServiceError,
+    TransientServiceError,
+)
+
+T = TypeVar("T")
+_NOT_JSON = object()
+_KEY_SHAPE = re.compile(r"sk-[A-Za-z0-9_\-*.]*")
+_SCOPES = re.compile(r"missing scopes?:?\s*([a-z0-9_.:]+(?:\s*,\s*[a-z0-9_.:]+)*)", re.IGNORECASE)
+_WRITE_FIX = "give the admin key Organization Administration: Write (api.management.write)"
+
+
+def mask_keys(text: str, limit: int = 240) -> str:
+    """Provider text made safe to quote: ``sk-...`` masked, one line, at most ``limit`` chars."""
+    one_line = " ".join(_KEY_SHAPE.sub("sk-***", text).split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
+
+
+def bearer(key: Sensitive) -> Sensitive | None:
+    """``Bearer <key>`` (still wrapped), or None when the key cannot travel in a header."""
+    value = key.reveal().strip()
+    if not value or not value.isascii() or not value.isprintable() or " " in value:
+        return None
+    return Sensitive(f"Bearer {value}")
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    raw_ms, raw = headers.get("retry-after-ms"), headers.get("retry-after")
+    with contextlib.suppress(ValueError):
+        if raw_ms is not None:
+            return max(0.0, float(raw_ms) / 1000)
+        if raw is not None:
+            return max(0.0, float(raw))
+    if raw is None:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(tz=UTC)).total_seconds())
+
+
+def _loads(content: bytes) -> object:
+    """The parsed body, or ``_NOT_JSON``; never raises (a JSONDecodeError holds the raw body)."""
+    with contextlib.suppress(ValueError, UnicodeDecodeError):
+        return json.loads(content)
+    return _NOT_JSON
+
+
+class Problem:
+    """The useful, quotable parts of an error answer."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status = status
+        self.retry_after = retry_after(headers)
+        self.message: str | None = None
+        self.code: str | None = None
+        request_id = headers.get("x-request-id")
+        self.suffix = f" [x-request-id {mask_keys(request_id, 80)}]" if request_id else ""
+        body = _loads(content)
+        error = body.get("error", body) if isinstance(body, dict) else None
+        if isinstance(error, str):
+            self.message = mask_keys(error)
+        elif isinstance(error, dict):
+            message, code = error.get("message"), error.get("code")
+            self.message = mask_keys(message) if isinstance(message, str) else None
+            self.code = mask_keys(code, 60) if isinstance(code, str) else None
+
+    @property
+    def missing_scope(self) -> str | None:
+        found = _SCOPES.search(self.message or "")
+        return found.group(1).replace(" ", "").rstrip(".") if found else None
+
+    def quoted(self) -> str:
+        code = f" {self.code}" if self.code else ""
+        said = f": {self.message}" if self.message else ""
+        return f"{self.status}{code}{said}"
+
+
+class Fields:
+    """Typed access to a JSON object from OpenAI; a missing or mistyped field is a ServiceError."""
+
+    def __init__(self, data: object, what: str) -> None:
+        if not isinstance(data, dict):
+            raise ServiceError(f"OpenAI's answer to {what} is malformed: expected a JSON object")
+        self._data: dict[str, object] = data
+        self._what = what
+
+    @classmethod
+    def parse(cls, content: bytes, what: str) -> Fields:
+        data = _loads(content)
+        if data is _NOT_JSON:
+            raise ServiceError(f"OpenAI's answer to {what} is not JSON")
+        return cls(data, what)
+
+    def _get(self, name: str, kind: type[T], label: str) -> T:
+        value = self._data.get(name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ServiceError(
+                f"OpenAI's answer to {self._what} is malformed: '{name}' is missing or not {label}"
+            )
+        return value
+
+    def text(self, name: str) -> str:
+        return self._get(name, str, "a string")
+
+    def optional_text(self, name: str) -> str | None:
+        return None if self._data.get(name) is None else self.text(name)
+
+    def number(self, name: str) -> int:
+        return self._get(name, int, "an integer")
+
+    def flag(self, name: str) -> bool:
+        return self._get(name, bool, "a boolean")
+
+    def child(self, name: str) -> Fields:
+        return Fields(self._get(name, dict, "an object"), self._what)
+
+    def children(self, name: str) -> list[Fields]:
+        return [Fields(item, self._what) for item in self._get(name, list, "a list")]
+
+    def has(self, name: str) -> bool:
+        return self._data.get(name) is not None
+
+
+def error_for(problem: Problem, *, what: str, method: str, project_id: str) -> RotatorError:
+    """The rotator error for a non-2xx admin answer (table in ``openai_http``'s docstring)."""
+    status, scope, tail = problem.status, problem.missing_scope, problem.suffix
+    if status == 401 and scope is None:
+        return AdminKeyError(
+            "OpenAI rejected the admin key (401 invalid_api_key); store a valid sk-admin-... key"
+            f" in the admin-key secret{tail}"
+        )
+    if status in (401, 403):
+        missing = f"it lacks {scope}" if scope else "permission denied"
+        return AdminKeyError(
+            f"OpenAI refused the admin key for {what} ({status}: {missing}); use an sk-admin-..."
+            f" key and {_WRITE_FIX}{tail}"
+        )
+    if status == 404:
+        return ProjectNotFoundError(
+            f"OpenAI project {project_id} was not found (404); check project_id in the secret and"
+            f" that the admin key belongs to the project's organization{tail}"
+        )
+    if status == 429 or status >= 500:
+        # A 5xx to a create may come after the create took effect: the caller reconciles.
+        kind = ResponseLostError if method == "POST" and status >= 500 else TransientServiceError
+        return kind(
+            f"OpenAI answered {problem.quoted()} to {what}; retry later{tail}",
+            status=status,
+            retry_after=problem.retry_after,
+        )
+    return ServiceError(f"OpenAI refused {what} ({problem.quoted()}){tail}", status=status)

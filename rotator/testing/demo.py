@@ -1,0 +1,105 @@
+"""``make demo`` / ``rotator demo``: a full rotation, offline, through the real CLI.
+
+Starts moto's Secrets Manager server and the OpenAI Admin API emulator on 127.0.0.1, seeds an
+admin-key secret and a service-account key secret, runs ``rotator rotate --local`` as a
+subprocess, then shows that the new key answers ``GET /models``, the old one gets 401, and the
+secret's version labels before and after. Leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+
+import click
+
+from rotator.adapters.openai_http import OpenAIHttp, build_http_client
+from rotator.adapters.secretsmanager import SecretsManagerStore
+from rotator.domain.sensitive import Sensitive
+from rotator.ports import ProbeResult, SecretStore
+from rotator.testing.moto_server import MotoServer
+from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer
+
+SECRET_NAME = "openai/payments-api"  # noqa: S105 - a secret name, not a secret
+ADMIN_SECRET_NAME = "openai/admin-key"  # noqa: S105 - a secret name, not a secret
+
+
+def _labels(store: SecretStore, secret_id: str) -> str:
+    versions = store.describe(secret_id).versions
+    return "\n".join(
+        f"    {version_id}  {', '.join(sorted(stages))}" for version_id, stages in versions.items()
+    )
+
+
+def _say(text: str) -> None:
+    click.echo(text)
+
+
+def run_demo() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access lines
+    emulator = OpenAIEmulator()
+    project_id = emulator.add_project(name="Payments")
+    admin_key = emulator.add_admin_key()
+    seeded = emulator.add_service_account(project_id, "payments-api")
+    with MotoServer() as aws, OpenAIEmulatorServer(emulator) as openai_server:
+        store = SecretsManagerStore(aws.client())
+        store.create_secret(ADMIN_SECRET_NAME, Sensitive(json.dumps({"admin_key": admin_key})))
+        store.create_secret(
+            SECRET_NAME,
+            Sensitive(
+                json.dumps(
+                    {
+                        "api_key": seeded.value,
+                        "project_id": project_id,
+                        "service_account_id": seeded.service_account_id,
+                        "key_id": seeded.key_id,
+                        "admin_key_secret_id": ADMIN_SECRET_NAME,
+                    }
+                )
+            ),
+        )
+        _say(f"Local Secrets Manager (moto)  {aws.endpoint_url}")
+        _say(f"Local OpenAI Admin API        {openai_server.base_url}")
+        _say(f"Seeded {SECRET_NAME}: key {seeded.key_id} ({seeded.service_account_id})")
+        _say("Version labels before:")
+        _say(_labels(store, SECRET_NAME))
+        env: Mapping[str, str] = {
+            **os.environ,
+            **aws.env(),
+            "OPENAI_BASE_URL": openai_server.base_url,
+        }
+        _say(f"\n$ rotator rotate {SECRET_NAME} --local")
+        completed = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            [sys.executable, "-m", "rotator", "rotate", SECRET_NAME, "--local"],
+            env=dict(env),
+            check=False,
+        )
+        if completed.returncode != 0:
+            _say(f"rotation failed with exit code {completed.returncode}")
+            return completed.returncode
+        _say("\nVersion labels after:")
+        _say(_labels(store, SECRET_NAME))
+        new_raw = store.get_value(SECRET_NAME, stage="AWSCURRENT")
+        assert new_raw is not None  # noqa: S101 - the rotation just wrote it
+        new = json.loads(new_raw.reveal())
+        with build_http_client() as http:
+            probe = OpenAIHttp(http, openai_server.base_url)
+            new_result = probe.check(Sensitive(new["api_key"]))
+            old_result = probe.check(Sensitive(seeded.value))
+        _say(f"\nGET /models with the new key {new['key_id']}: {_verdict(new_result)}")
+        _say(f"GET /models with the old key {seeded.key_id}: {_verdict(old_result)}")
+        ok = new_result is ProbeResult.ACCEPTED and old_result is ProbeResult.REJECTED
+        _say("\nDemo passed: the key was rotated." if ok else "\nDemo FAILED.")
+        return 0 if ok else 1
+
+
+def _verdict(result: ProbeResult) -> str:
+    return {
+        ProbeResult.ACCEPTED: "200 OK (key works)",
+        ProbeResult.REJECTED: "401 invalid_api_key (key revoked)",
+        ProbeResult.UNAVAILABLE: "unavailable",
+    }[result]

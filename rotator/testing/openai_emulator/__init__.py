@@ -1,0 +1,39 @@
+"""A stateful fake of the OpenAI Administration API, written from the official OpenAPI spec.
+
+In process::
+
+    emu = OpenAIEmulator()
+    project_id = emu.add_project(name="demo")
+    admin_key = emu.add_admin_key()
+    seeded = emu.add_service_account(project_id, "app")
+    client = httpx.Client(transport=emu.transport(), base_url="http://openai.test/v1")
+
+Over real HTTP on 127.0.0.1::
+
+    with OpenAIEmulatorServer(emu) as server:
+        httpx.get(f"{server.base_url}/models", headers={"Authorization": f"Bearer {seeded.value}"})
+"""
+
+from rotator.testing.openai_emulator.emulator import (
+    Call,
+    OpenAIEmulator,
+    SeededKey,
+    ServiceAccountView,
+)
+from rotator.testing.openai_emulator.faults import FAULT_KINDS, FaultKind, ManualClock
+from rotator.testing.openai_emulator.handlers import REFUSED_DELETE
+from rotator.testing.openai_emulator.schemas import REQUEST_SCHEMAS
+from rotator.testing.openai_emulator.server import OpenAIEmulatorServer
+
+__all__ = [
+    "FAULT_KINDS",
+    "REFUSED_DELETE",
+    "REQUEST_SCHEMAS",
+    "Call",
+    "FaultKind",
+    "ManualClock",
+    "OpenAIEmulator",
+    "OpenAIEmulatorServer",
+    "SeededKey",
+    "ServiceAccountView",
+]
