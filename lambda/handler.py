@@ -23,14 +23,15 @@ _runtime: Runtime | None = None
 def _get_runtime() -> Runtime:
     global _runtime  # noqa: PLW0603 - one runtime per warm container is the point
     if _runtime is None:
-        settings = Settings.from_env(os.environ, allow_env_admin_key=False)
-        log.configure(json=True, level=settings.log_level)
-        _runtime = build_runtime(settings, lambda_mode=True)
+        _runtime = build_runtime(
+            Settings.from_env(os.environ, allow_env_admin_key=False), lambda_mode=True
+        )
     return _runtime
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
     runtime = _get_runtime()
+    log.configure(json=True, level=runtime.settings.log_level)  # cheap: sets two globals
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(
         aws_request_id=getattr(context, "aws_request_id", None),

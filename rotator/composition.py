@@ -46,7 +46,7 @@ def build_runtime(
     if store is None:
         from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
 
-        store = SecretsManagerStore(build_client())
+        store = SecretsManagerStore(build_client(region=settings.aws_region))
     owned_http = None
     if http is None:
         http = owned_http = build_http_client(

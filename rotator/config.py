@@ -79,6 +79,8 @@ class Settings:
     http_connect_timeout: float = 5.0
     http_read_timeout: float = 15.0
     remote_poll_interval: float = 2.0
+    #: ``AWS_REGION`` (the Lambda runtime's variable), else boto3's own chain decides.
+    aws_region: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, allow_env_admin_key: bool) -> Settings:
@@ -88,6 +90,7 @@ class Settings:
             admin_key_secret_id=env.get("ROTATOR_ADMIN_KEY_SECRET_ID") or None,
             env_admin_key=Sensitive(admin_key) if admin_key else None,
             log_level=env.get("LOG_LEVEL") or None,
+            aws_region=env.get("AWS_REGION") or None,
             test_timeout=(
                 parse_seconds(env["ROTATOR_TEST_TIMEOUT"], name="ROTATOR_TEST_TIMEOUT")
                 if env.get("ROTATOR_TEST_TIMEOUT")

@@ -58,6 +58,16 @@ def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> 
     return event_dict
 
 
+class _StandardError:
+    """sys.stderr looked up at every write, so a swapped stream (tests, daemons) is honoured."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(*, json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
     """Configure structlog once per process edge (CLI start, Lambda cold start)."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
@@ -75,7 +85,7 @@ def configure(*, json: bool, level: str = "INFO", stream: TextIO | None = None) 
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream or _StandardError()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     for name in _LIBRARY_LOGGERS:
