@@ -36,7 +36,12 @@ def rotation_text(report: Mapping[str, Any]) -> str:
         if report.get("key_id"):
             lines.append(f"  new key      {report['key_id']} ({report['service_account_id']})")
         if report.get("previous_key_id"):
-            state = "deleted" if report["previous_key_deleted"] else "still live (retiring)"
+            state = "still live (retiring)"
+            if report["previous_key_deleted"]:
+                state = {
+                    "confirmed": "deleted, revoked (confirmed: it now gets 401)",
+                    "unconfirmed": "deleted, but OpenAI still accepts it: check the dashboard",
+                }.get(str(report.get("previous_key_revocation")), "deleted")
             lines.append(f"  old key      {report['previous_key_id']} {state}")
         return "\n".join(lines)
     return f"rotation of {report['secret_id']} failed at {report['step']}: {report['error']}"

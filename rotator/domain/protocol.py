@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rotator.domain.naming import parse_service_account_name, secret_tag
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError, RotationInProgressError, SecretFormatError
+from rotator.ports import ServiceAccount
 
 AWSCURRENT = "AWSCURRENT"
 AWSPENDING = "AWSPENDING"
@@ -191,3 +193,42 @@ def replaced_version(secret: RotatorSecret) -> str | None:
     if secret.retiring and secret.retiring[-1].key_id != secret.key_id:
         return secret.retiring[-1].version_id
     return None
+
+
+def recorded_service_accounts(*secrets: RotatorSecret | None) -> frozenset[str]:
+    """Every service account a set of secret values points at (its key and retiring keys)."""
+    ids: set[str] = set()
+    for secret in secrets:
+        if secret is None:
+            continue
+        if secret.service_account_id:
+            ids.add(secret.service_account_id)
+        ids.update(e.service_account_id for e in secret.retiring if e.service_account_id)
+    return frozenset(ids)
+
+
+def orphans(
+    accounts: list[ServiceAccount],
+    *,
+    secret_arn: str,
+    recorded: frozenset[str],
+    now: datetime,
+    margin: timedelta,
+    spare_token: str | None = None,
+) -> list[ServiceAccount]:
+    """Rotator-made accounts of this secret that no version records, older than ``margin``.
+
+    The margin keeps an in-flight createSecret of another process (account made, put not yet
+    done) out of reach; ``spare_token`` names the caller's own rotation, handled by name.
+    """
+    tag = secret_tag(secret_arn)
+    cutoff = (now - margin).timestamp()
+    found = []
+    for account in accounts:
+        parsed = parse_service_account_name(account.name)
+        if parsed is None or parsed.tag != tag or account.id in recorded:
+            continue
+        if parsed.token == spare_token or account.created_at > cutoff:
+            continue
+        found.append(account)
+    return found

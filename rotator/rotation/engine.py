@@ -36,6 +36,7 @@ from rotator.ports import (
     ProbeResult,
     SecretDescription,
     SecretStore,
+    ServiceAccount,
 )
 from rotator.retry import Backoff, Clock
 from rotator.rotation.admin_key import AdminKeyResolver
@@ -52,6 +53,10 @@ class RotationPolicy:
     #: Lambda invocations require rotation to be enabled on the secret (the AWS template check).
     require_rotation_enabled: bool = False
     probe_backoff: Backoff = field(default_factory=lambda: Backoff(base=0.5, cap=5.0))
+    #: How long to poll a deleted key until OpenAI refuses it (0 = do not check).
+    revocation_timeout: float = 30.0
+    #: Rotator-made service accounts younger than this are never treated as orphans.
+    orphan_margin: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class StepResult:
     key_id: str | None = None
     service_account_id: str | None = None
     deleted_key_ids: tuple[str, ...] = ()
+    #: For each deleted key: "confirmed" (now answers 401) or "unconfirmed" (still accepted).
+    revocations: tuple[tuple[str, str], ...] = ()
 
 
 class RotationEngine:
@@ -177,6 +184,7 @@ class RotationEngine:
         for orphan in (account for account in accounts if account.name == name):
             admin.delete_service_account(current.project_id, orphan.id)
             log.info("orphan_deleted", service_account_id=orphan.id, version_id=event.token)
+        self._prune_orphans(admin, arn, current, accounts, spare_token=event.token)
         retiring = protocol.retiring_after_rotation(
             current,
             current_version_id=current_id,
@@ -209,6 +217,27 @@ class RotationEngine:
                 Step.CREATE, "already_created", pending.key_id, pending.service_account_id
             )
         return StepResult(Step.CREATE, "created", created.key_id, created.service_account_id)
+
+    def _prune_orphans(
+        self,
+        admin: OpenAIAdmin,
+        arn: str,
+        current: RotatorSecret,
+        accounts: list[ServiceAccount],
+        *,
+        spare_token: str,
+    ) -> None:
+        """Delete this secret's old unrecorded service accounts (leftovers of crashed runs)."""
+        for orphan in protocol.orphans(
+            accounts,
+            secret_arn=arn,
+            recorded=protocol.recorded_service_accounts(current),
+            now=self._now(),
+            margin=self.policy.orphan_margin,
+            spare_token=spare_token,
+        ):
+            admin.delete_service_account(current.project_id, orphan.id)
+            log.info("orphan_deleted", service_account_id=orphan.id, reason="unrecorded")
 
     def _settle_key_only_entries(
         self, admin: OpenAIAdmin, project_id: str, retiring: tuple[RetiringKey, ...]
@@ -296,9 +325,50 @@ class RotationEngine:
             self.store.move_stage(arn, AWSCURRENT, to_version=event.token, from_version=expected)
             outcome = "promoted"
         deleted = self.retire_due_keys(new, admin=self.admin_for(new))
-        return StepResult(
-            Step.FINISH, outcome, new.key_id, new.service_account_id, deleted_key_ids=deleted
+        revocations = tuple(
+            (entry.key_id, self.confirm_revoked(arn, entry))
+            for entry in new.retiring
+            if entry.key_id in deleted
         )
+        return StepResult(
+            Step.FINISH,
+            outcome,
+            new.key_id,
+            new.service_account_id,
+            deleted_key_ids=deleted,
+            revocations=revocations,
+        )
+
+    def confirm_revoked(self, arn: str, entry: RetiringKey) -> str:
+        """Poll a deleted key with GET /models until it answers 401, for a bounded time."""
+        if self.policy.revocation_timeout <= 0 or entry.version_id is None:
+            return "unchecked"
+        try:
+            raw = self.store.get_value(arn, version_id=entry.version_id)
+        except RotatorError:
+            raw = None
+        if raw is None:
+            return "unchecked"
+        old = RotatorSecret.parse(raw)
+        if old.key_id != entry.key_id:
+            return "unchecked"
+        start = self._clock.monotonic()
+        attempt = 0
+        while True:
+            if self._probe.check(old.api_key) is ProbeResult.REJECTED:
+                log.info("revocation_confirmed", key_id=entry.key_id)
+                return "confirmed"
+            wait = self.policy.probe_backoff.delay(attempt, self._clock.rng)
+            if self._clock.monotonic() - start + wait > self.policy.revocation_timeout:
+                log.warning(
+                    "old_key_still_accepted",
+                    key_id=entry.key_id,
+                    waited_s=round(self._clock.monotonic() - start, 1),
+                    hint="OpenAI may take minutes to revoke; check the key in the dashboard",
+                )
+                return "unconfirmed"
+            self._clock.sleep(wait)
+            attempt += 1
 
     def retire_due_keys(self, secret: RotatorSecret, *, admin: OpenAIAdmin) -> tuple[str, ...]:
         """Delete every retiring key whose time has come; never the secret's own key."""

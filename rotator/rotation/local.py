@@ -39,6 +39,8 @@ class RotationReport:
     service_account_id: str | None = None
     previous_key_id: str | None = None
     previous_key_deleted: bool = False
+    #: "confirmed" when the deleted key now answers 401, "unconfirmed" when still accepted.
+    previous_key_revocation: str | None = None
     duration_ms: int = 0
     error: str | None = None
     step: str | None = None
@@ -52,6 +54,7 @@ class RotationReport:
             "service_account_id": self.service_account_id,
             "previous_key_id": self.previous_key_id,
             "previous_key_deleted": self.previous_key_deleted,
+            "previous_key_revocation": self.previous_key_revocation,
             "duration_ms": self.duration_ms,
         }
         if self.status != "rotated":
@@ -128,6 +131,7 @@ def rotate_locally(
         service_account_id=created.service_account_id,
         previous_key_id=previous_key,
         previous_key_deleted=previous_key in finish.deleted_key_ids,
+        previous_key_revocation=dict(finish.revocations).get(previous_key or ""),
         duration_ms=_ms(started),
     )
 
