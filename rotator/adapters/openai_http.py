@@ -31,7 +31,8 @@ from urllib.parse import quote
 
 import httpx
 
-from rotator.adapters.openai_wire import Fields, Problem, bearer, error_for
+from rotator.adapters.openai_wire import Fields, Problem, bearer, error_for, retry_after
+from rotator.adapters.rate_budget import RateBudget
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
@@ -74,6 +75,7 @@ class OpenAIHttp:
         *,
         backoff: Backoff | None = None,
         clock: Clock | None = None,
+        budget: RateBudget | None = None,
     ) -> None:
         host = ""
         with contextlib.suppress(httpx.InvalidURL):  # reported below, outside the handler
@@ -86,6 +88,8 @@ class OpenAIHttp:
         self._base = base_url.rstrip("/")
         self._backoff = backoff or Backoff()
         self._clock = clock or Clock()
+        #: Shared by every admin client made here (a fleet run shares one ``OpenAIHttp``).
+        self.budget = budget
 
     def __repr__(self) -> str:
         return f"OpenAIHttp(base_url={self._base!r})"
@@ -135,10 +139,15 @@ class OpenAIHttp:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, object] | None = None,
     ) -> httpx.Response:
-        """One request; a transport failure becomes a rotator error with no httpx context."""
+        """One admin request, paced by the shared budget; a 429 pauses every worker.
+
+        A transport failure becomes a rotator error with no httpx context.
+        """
         failure: RotatorError
+        if self.budget is not None:
+            self.budget.acquire()
         try:
-            return self._http.request(
+            response = self._http.request(
                 method,
                 f"{self._base}{path}",
                 params=params,
@@ -160,6 +169,13 @@ class OpenAIHttp:
             failure = ServiceError(
                 f"HTTP failure calling OpenAI for {what} ({type(error).__name__})"
             )
+        else:
+            if self.budget is not None:
+                if response.status_code == 429:
+                    self.budget.throttled(retry_after(response.headers))
+                else:
+                    self.budget.accepted()
+            return response
         raise failure
 
     def retrying(self, operation: Callable[[], T]) -> T:

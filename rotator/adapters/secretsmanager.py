@@ -78,6 +78,7 @@ def build_client(
     max_attempts: int = 5,
     endpoint_url: str | None = None,
     session: Session | None = None,
+    max_pool_connections: int = 10,
 ) -> SecretsManagerClient:
     """A Secrets Manager client with explicit timeouts and standard-mode retries.
 
@@ -92,6 +93,7 @@ def build_client(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": max_attempts},
+        max_pool_connections=max_pool_connections,  # fleet runs: one per worker, no overflow
     )
     try:
         return (session or boto3.session.Session()).client(

@@ -115,8 +115,8 @@ def guard(
         return Decision.ALREADY_CURRENT
     if AWSPENDING not in stages:
         raise ConfigError(
-            f"version {token} of secret {secret_name} is not AWSPENDING; "
-            "it was abandoned: start a new rotation"
+            f"version {token} of secret {secret_name} is no longer AWSPENDING: another "
+            "rotation is in progress or it was abandoned; check `rotator status`"
         )
     return Decision.PROCEED
 
