@@ -1,6 +1,7 @@
 """Secrets Manager rotation Lambda for OpenAI service-account keys (thin edge).
 
-Parses the event, binds log context, runs one engine step, returns None. Any failure is raised
+Parses the event, binds log context, runs one engine step (or, for a scheduled
+``{"Action": "prune", "SecretId": ...}`` event, a prune), returns None. Any failure is raised
 so that Secrets Manager marks the step failed and retries the rotation with the same token.
 Clients are built once per container, on first use; importing this module does no I/O.
 """
@@ -15,7 +16,8 @@ import structlog
 from rotator import log
 from rotator.composition import Runtime, build_runtime
 from rotator.config import Settings
-from rotator.domain.protocol import parse_event
+from rotator.domain.protocol import parse_event, prune_target
+from rotator.rotation.maintenance import apply_plan, plan_prune
 
 _runtime: Runtime | None = None
 
@@ -39,4 +41,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
         step=event.get("Step") if isinstance(event, dict) else None,
         version_id=event.get("ClientRequestToken") if isinstance(event, dict) else None,
     )
+    prune_secret = prune_target(event)
+    if prune_secret is not None:
+        apply_plan(runtime.engine, plan_prune(runtime.engine, prune_secret))
+        return
     runtime.engine.run_step(parse_event(event))

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rotator.domain.sensitive import Sensitive
 
@@ -86,6 +86,13 @@ class SecretStore(Protocol):
     def start_rotation(self, secret_id: str) -> str:
         """RotateSecret with the stored configuration; returns the new version id."""
         ...
+
+
+@runtime_checkable
+class VersionHistory(Protocol):
+    """ListSecretVersionIds: when each labelled version was created (a stuck rotation's age)."""
+
+    def version_dates(self, secret_id: str) -> Mapping[str, datetime]: ...
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,24 @@ class SecretsManagerStore:
         )
         return _description(response, response.get("VersionIdsToStages") or {})
 
+    def version_dates(self, secret_id: str) -> dict[str, datetime]:
+        """When each labelled version was created (ListSecretVersionIds' CreatedDate)."""
+        dates: dict[str, datetime] = {}
+        kwargs: dict[str, Any] = {"SecretId": secret_id}
+        while True:
+            page = self._call(
+                "ListSecretVersionIds",
+                secret_id,
+                lambda: self._client.list_secret_version_ids(**kwargs),
+            )
+            for version in page.get("Versions", []):
+                if version.get("VersionStages") and "CreatedDate" in version:
+                    dates[version["VersionId"]] = version["CreatedDate"]
+            token = page.get("NextToken")
+            if not token:
+                return dates
+            kwargs["NextToken"] = token
+
     def get_value(
         self, secret_id: str, *, version_id: str | None = None, stage: str | None = None
     ) -> Sensitive | None:

@@ -91,8 +91,48 @@ def cli() -> None:
     """Rotate OpenAI project service-account keys held in AWS Secrets Manager."""
 
 
+def _fleet_options(func: F) -> F:
+    options = [
+        click.option(
+            "--all", "all_secrets", is_flag=True, help="Every rotator secret matching the filters."
+        ),
+        click.option("--prefix", help="With --all: only secrets whose name starts with this."),
+        click.option(
+            "--tag",
+            "tags",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="With --all: only secrets with this tag (repeatable; all must match).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _check_target(secret_id: str | None, all_secrets: bool, **fleet_only: Any) -> None:
+    """Exactly one of SECRET_ID and --all; fleet options only with --all."""
+    if (secret_id is None) == (not all_secrets):
+        raise click.UsageError("give either SECRET_ID or --all (not both)")
+    given = [name for name, value in fleet_only.items() if value]
+    if given and not all_secrets:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(f"{flags} only apply with --all")
+
+
 @cli.command()
-@click.argument("secret_id")
+@click.argument("secret_id", required=False)
+@_fleet_options
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=256),
+    help="With --all: rotations in flight at once (default 8).",
+)
+@click.option(
+    "--max-rps",
+    type=click.FloatRange(min=0.1),
+    help="With --all: never send more OpenAI admin requests per second than this.",
+)
 @click.option("--local", "mode", flag_value="local", help="Run the four steps here.")
 @click.option(
     "--remote",
@@ -115,19 +155,46 @@ def cli() -> None:
     help="Seconds to wait for the new key to answer GET /models (default 60).",
 )
 @_common_options
-def rotate(
-    secret_id: str,
+def rotate(  # click passes every parameter by keyword
+    *,
+    secret_id: str | None,
+    all_secrets: bool,
+    prefix: str | None,
+    tags: tuple[str, ...],
+    concurrency: int | None,
+    max_rps: float | None,
     mode: str | None,
     output: str,
     timeout: float,
     test_timeout: float | None,
     **common: Any,
 ) -> None:
-    """Rotate the key held in SECRET_ID now.
+    """Rotate the key held in SECRET_ID (or, with --all, every rotator secret) now.
 
     Default: --remote when the secret has a rotation Lambda, --local otherwise.
-    Exit codes: 0 rotated, 1 rotation failed, 2 bad usage or input (nothing changed).
+    With --all, rotations run concurrently under one shared OpenAI admin rate budget; a
+    terminal shows a progress bar, otherwise one JSON line per secret and a summary line.
+    Exit codes: 0 rotated, 1 rotation failed (with --all: any failed, listed on stderr),
+    2 bad usage or input (nothing changed).
     """
+    _check_target(
+        secret_id, all_secrets, prefix=prefix, tag=tags, concurrency=concurrency, max_rps=max_rps
+    )
+    if secret_id is None:
+        from rotator.cli.fleet import parse_tags, rotate_all
+
+        with _errors_to_exit(output):
+            rotate_all(
+                _settings(test_timeout=test_timeout, **common),
+                prefix=prefix,
+                tags=parse_tags(tags),
+                concurrency=concurrency or 8,
+                max_rps=max_rps,
+                mode=mode,
+                output=output,
+                timeout=timeout,
+            )
+        return
     from rotator.cli.output import emit_json, progress_line, rotation_text
     from rotator.composition import build_runtime
     from rotator.rotation.local import RotationFailure, rotate_locally
@@ -167,19 +234,56 @@ def rotate(
 
 
 @cli.command()
-@click.argument("secret_id")
+@click.argument("secret_id", required=False)
+@_fleet_options
+@click.option(
+    "--max-age",
+    help="With --all: keys older than this (e.g. 90d) are marked, and the exit code is 1.",
+)
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_common_options
-def status(secret_id: str, output: str, **common: Any) -> None:
-    """Show SECRET_ID's key, versions, schedule and whether a rotation is stuck."""
+def status(  # click passes every parameter by keyword
+    *,
+    secret_id: str | None,
+    all_secrets: bool,
+    prefix: str | None,
+    tags: tuple[str, ...],
+    max_age: str | None,
+    output: str,
+    **common: Any,
+) -> None:
+    """Show SECRET_ID's key, versions, schedule and whether a rotation is stuck.
+
+    With --all: one table row per rotator secret (secret, key id, key age, last rotated, next
+    rotation, rotation enabled, stuck?); exit 1 when any key is older than --max-age.
+    """
+    _check_target(secret_id, all_secrets, prefix=prefix, tag=tags, max_age=max_age)
+    if secret_id is None:
+        from rotator.cli.fleet import parse_tags, status_all
+        from rotator.config import parse_duration
+
+        with _errors_to_exit(output):
+            status_all(
+                _settings(**common),
+                prefix=prefix,
+                tags=parse_tags(tags),
+                max_age=parse_duration(max_age, name="--max-age") if max_age else None,
+                output=output,
+            )
+        return
     from rotator.cli.output import emit_json, status_text
     from rotator.composition import build_runtime
+    from rotator.ports import VersionHistory
     from rotator.rotation.status import secret_status
 
     with _errors_to_exit(output, secret_id):
         runtime = build_runtime(_settings(**common), lambda_mode=False)
         try:
-            result = secret_status(runtime.store, secret_id)
+            result = secret_status(
+                runtime.store,
+                secret_id,
+                history=runtime.store if isinstance(runtime.store, VersionHistory) else None,
+            )
         finally:
             runtime.close()
         if output == "json":
@@ -206,3 +310,15 @@ def demo() -> None:
 
 def main() -> None:
     cli(prog_name="rotator")
+
+
+# Deployment commands live in their own module, which imports the helpers above.
+from rotator.cli.deploy import COMMANDS  # noqa: E402 - registered once the helpers exist
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+from rotator.cli.maintenance import prune, recover  # noqa: E402 - registered like the above
+
+cli.add_command(recover)
+cli.add_command(prune)

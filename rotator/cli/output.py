@@ -66,10 +66,39 @@ def status_text(status: Mapping[str, Any]) -> str:
     for entry in status.get("retiring", []):
         lines.append(f"retiring          {entry['key_id']} until {entry['not_after']}")
     stuck = status.get("stuck_version_id")
+    age = status.get("stuck_age_s")
+    since = f" for {_age(age)}" if isinstance(age, int) else ""
     lines.append(
-        f"stuck rotation    version {stuck} holds AWSPENDING; run `rotator recover "
+        f"stuck rotation    version {stuck} has held AWSPENDING{since}; run `rotator recover "
         f"{status['name']}`"
         if stuck
         else "stuck rotation    no"
     )
+    return "\n".join(lines)
+
+
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def plan_text(plan: Mapping[str, Any], *, applied: list[str] | None) -> str:
+    lines = [f"{plan['secret_id']}:"]
+    lines += [f"  note: {note}" for note in plan["notes"]]
+    if applied is not None:
+        lines += [f"  done: {line}" for line in applied]
+    else:
+        lines += [
+            f"  would {a['action'].replace('_', ' ')} {a['target']} ({a['reason']})"
+            for a in plan["actions"]
+        ]
+        if plan["actions"]:
+            lines.append("  (dry run: add --yes to do it)")
+    if not plan["actions"] and not plan["notes"]:
+        lines.append("  nothing to do")
     return "\n".join(lines)

@@ -71,6 +71,20 @@ def parse_event(event: Any) -> RotationEvent:
     return RotationEvent(step=step, secret_id=secret_id, token=token, rotation_token=rotation_token)
 
 
+def prune_target(event: Any) -> str | None:
+    """The SecretId of a scheduled prune event ``{"Action": "prune", "SecretId": ...}``."""
+    if not isinstance(event, Mapping) or "Action" not in event:
+        return None
+    if event["Action"] != "prune":
+        raise ConfigError(
+            f"unknown Action {str(event['Action'])[:40]!r}; the only action is 'prune'"
+        )
+    secret_id = event.get("SecretId")
+    if not isinstance(secret_id, str) or not secret_id.strip():
+        raise ConfigError('prune event has no SecretId; send {"Action": "prune", "SecretId": ARN}')
+    return secret_id
+
+
 class Decision(enum.Enum):
     """What a step should do after the guard checks."""
 

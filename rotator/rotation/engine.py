@@ -157,6 +157,9 @@ class RotationEngine:
             )
         return RotatorSecret.parse(raw)
 
+    def now(self) -> datetime:
+        return self._now()
+
     def admin_for(self, secret: RotatorSecret) -> OpenAIAdmin:
         return self._admin_factory(self._admin_keys.resolve(secret))
 

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rotator.domain import protocol
 from rotator.domain.protocol import AWSCURRENT
 from rotator.domain.secret_value import RotatorSecret, format_time
-from rotator.ports import SecretStore
+from rotator.ports import SecretStore, VersionHistory
 
 
 def _time(moment: datetime | None) -> str | None:
     return format_time(moment) if moment is not None else None
 
 
-def secret_status(store: SecretStore, secret_id: str) -> dict[str, Any]:
+def secret_status(
+    store: SecretStore,
+    secret_id: str,
+    *,
+    history: VersionHistory | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     description = store.describe(secret_id)
+    stuck = protocol.stuck_pending(description.versions)
+    stuck_since = None
+    if stuck is not None and history is not None:
+        stuck_since = history.version_dates(description.arn).get(stuck)
+    moment = now or datetime.now(UTC)
     current_id = protocol.current_version(description.versions, secret_name=description.name)
     current = RotatorSecret.parse_or_none(
         store.get_value(description.arn, version_id=current_id, stage=AWSCURRENT)
@@ -36,6 +47,10 @@ def secret_status(store: SecretStore, secret_id: str) -> dict[str, Any]:
             version_id: sorted(stages) for version_id, stages in description.versions.items()
         },
         "current_version_id": current_id,
-        "stuck_version_id": protocol.stuck_pending(description.versions),
+        "stuck_version_id": stuck,
+        "stuck_since": _time(stuck_since),
+        "stuck_age_s": (
+            round((moment - stuck_since).total_seconds()) if stuck_since is not None else None
+        ),
         "retiring": [entry.to_json() for entry in current.retiring] if current else [],
     }

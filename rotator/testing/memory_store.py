@@ -39,6 +39,7 @@ ACCOUNT = "123456789012"
 class _Version:
     value: Sensitive | None
     stages: set[str] = field(default_factory=set)
+    created: datetime | None = None
 
 
 @dataclass
@@ -134,6 +135,17 @@ class InMemorySecretStore:
         with self._lock:
             return self._describe(self._find(secret_id, allow_deleted=True))
 
+    def version_dates(self, secret_id: str) -> dict[str, datetime]:
+        """When each labelled version was created (ListSecretVersionIds' CreatedDate)."""
+        self._enter("ListSecretVersionIds", secret_id)
+        with self._lock:
+            secret = self._find(secret_id)
+            return {
+                vid: v.created
+                for vid, v in secret.versions.items()
+                if v.stages and v.created is not None
+            }
+
     def get_value(
         self, secret_id: str, *, version_id: str | None = None, stage: str | None = None
     ) -> Sensitive | None:
@@ -169,7 +181,7 @@ class InMemorySecretStore:
                     )
                 return  # same token, same value: AWS ignores the request
             if existing is None:
-                secret.versions[token] = _Version(value=value)
+                secret.versions[token] = _Version(value=value, created=self._now())
             else:  # the empty version RotateSecret created
                 existing.value = value
             secret.take(AWSPENDING, token)
@@ -223,7 +235,7 @@ class InMemorySecretStore:
                     f"version {pending})"
                 )
             token = str(uuid.uuid4())
-            secret.versions[token] = _Version(value=None)
+            secret.versions[token] = _Version(value=None, created=self._now())
             secret.take(AWSPENDING, token)
             secret.rotation_enabled = True
             arn = secret.arn
@@ -254,7 +266,9 @@ class InMemorySecretStore:
             arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-{suffix}"
             secret = _Secret(arn=arn, name=name, description=description, kms_key_id=kms_key_id)
             secret.tags = dict(tags or {})
-            secret.versions[str(uuid.uuid4())] = _Version(value=value, stages={AWSCURRENT})
+            secret.versions[str(uuid.uuid4())] = _Version(
+                value=value, stages={AWSCURRENT}, created=self._now()
+            )
             secret.last_changed = self._now()
             self._secrets[name] = secret
             return arn
@@ -266,7 +280,7 @@ class InMemorySecretStore:
             secret = self._find(secret_id)
             version_id = str(uuid.uuid4())
             old = secret.holder(AWSCURRENT)
-            secret.versions[version_id] = _Version(value=value)
+            secret.versions[version_id] = _Version(value=value, created=self._now())
             secret.take(AWSCURRENT, version_id)
             if old is not None:
                 secret.take(AWSPREVIOUS, old)

@@ -61,7 +61,14 @@ def test_guard_decides_what_a_step_does(
     [
         (Step.CREATE, versions(cur="AWSCURRENT"), True, False, ConfigError, "not a version"),
         (Step.FINISH, versions(cur="AWSCURRENT"), True, True, ConfigError, "not a version"),
-        (Step.TEST, versions(cur="AWSCURRENT", token=""), True, False, ConfigError, "no longer AWSPENDING"),
+        (
+            Step.TEST,
+            versions(cur="AWSCURRENT", token=""),
+            True,
+            False,
+            ConfigError,
+            "no longer AWSPENDING",
+        ),
         (
             Step.CREATE,
             versions(cur="AWSCURRENT", token="AWSPENDING"),

@@ -1,0 +1,198 @@
+"""``rotator init`` and ``rotator schedule``: seed a secret, then turn its rotation on or off.
+
+Registered by :mod:`rotator.cli.main` (at its end, after its helpers exist). Input is checked
+before any client is built, so bad input exits 2 having called nothing. Key values never reach
+stdout, stderr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from rotator.cli.main import _common_options, _errors_to_exit, _settings
+
+
+def _emit(data: dict[str, Any], output: str, text: str) -> None:
+    if output == "json":
+        from rotator.cli.output import emit_json
+
+        emit_json(data)
+    else:
+        click.echo(text)
+
+
+@click.command()
+@click.argument("secret_id")
+@click.option("--project-id", required=True, help="The OpenAI project (proj_...) the key is in.")
+@click.option(
+    "--from-env",
+    "from_env",
+    metavar="VAR",
+    help="Store the existing key held in environment variable VAR (looked up by the admin API).",
+)
+@click.option(
+    "--new-service-account",
+    metavar="NAME",
+    help="Create a service account named NAME in the project and store its first key.",
+)
+@click.option("--force", is_flag=True, help="Replace the value of a secret that already has one.")
+@click.option("--kms-key-id", help="Customer-managed KMS key for a secret created here.")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_common_options
+def init(
+    *,
+    secret_id: str,
+    project_id: str,
+    from_env: str | None,
+    new_service_account: str | None,
+    force: bool,
+    kms_key_id: str | None,
+    output: str,
+    **common: Any,
+) -> None:
+    """Create (or fill) SECRET_ID with a correctly shaped value for a service-account key.
+
+    The key comes from an environment variable (--from-env) or from a service account created
+    now (--new-service-account). A secret that already holds a value is left alone unless
+    --force is given. Exit codes: 0 done, 1 a provider call failed, 2 bad input (nothing
+    changed).
+    """
+    from rotator.domain.sensitive import Sensitive
+    from rotator.rotation.provision import KeySource, validate_init_request
+
+    with _errors_to_exit(output, secret_id):
+        from rotator.errors import ConfigError
+
+        existing_key = None
+        if from_env is not None:
+            raw = os.environ.get(from_env, "")
+            if not raw.strip():
+                raise ConfigError(f"environment variable {from_env[:60]} is not set or empty")
+            existing_key = Sensitive(raw)
+        source = KeySource(existing_key=existing_key, new_service_account=new_service_account)
+        validate_init_request(project_id, source)
+        result = _run_init(
+            secret_id=secret_id,
+            project_id=project_id,
+            source=source,
+            force=force,
+            kms_key_id=kms_key_id,
+            common=common,
+        )
+        account = f" ({result.service_account_id})" if result.service_account_id else ""
+        verb = "created" if result.created_secret else "filled"
+        _emit(
+            result.to_json(),
+            output,
+            f"{verb} {result.arn}\n  key {result.key_id}{account} in {result.project_id}",
+        )
+
+
+def _run_init(
+    *,
+    secret_id: str,
+    project_id: str,
+    source: Any,
+    force: bool,
+    kms_key_id: str | None,
+    common: dict[str, Any],
+) -> Any:
+    from rotator.adapters.openai_http import OpenAIHttp, build_http_client
+    from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+    from rotator.rotation.provision import init_secret, resolve_admin_key
+
+    settings = _settings(**common)
+    store = SecretsManagerStore(build_client())
+    admin_key = resolve_admin_key(
+        store,
+        admin_key_secret_id=settings.admin_key_secret_id,
+        env_admin_key=settings.env_admin_key,
+    )
+    with build_http_client(
+        connect_timeout=settings.http_connect_timeout, read_timeout=settings.http_read_timeout
+    ) as http:
+        openai = OpenAIHttp(http, settings.openai_base_url)
+        return init_secret(
+            store,
+            openai.admin(admin_key),
+            openai,
+            secret_id=secret_id,
+            project_id=project_id,
+            source=source,
+            force=force,
+            admin_key_secret_id=settings.admin_key_secret_id,
+            kms_key_id=kms_key_id,
+        )
+
+
+@click.command()
+@click.argument("secret_id")
+@click.option("--lambda-arn", help="The rotation function (the stack's FunctionArn output).")
+@click.option("--every", help="Rotate at this interval, e.g. '30 days' or '12 hours'.")
+@click.option("--cron", "cron", help="Rotate on this schedule, e.g. 'cron(0 4 ? * SUN *)' (UTC).")
+@click.option("--window", help="How long the rotation window stays open, e.g. 4h.")
+@click.option("--rotate-now", is_flag=True, help="Also rotate now (default: at the next window).")
+@click.option("--off", is_flag=True, help="Disable rotation (CancelRotateSecret).")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--log-level", envvar="LOG_LEVEL", default="WARNING", show_default=True)
+def schedule(
+    *,
+    secret_id: str,
+    lambda_arn: str | None,
+    every: str | None,
+    cron: str | None,
+    window: str | None,
+    rotate_now: bool,
+    off: bool,
+    output: str,
+    log_level: str,
+) -> None:
+    """Turn on scheduled rotation of SECRET_ID with a Lambda, or turn it off (--off).
+
+    Expressions are checked as Secrets Manager would before AWS is called: rate() in hours
+    (4 to 23) or days (1 to 999), or cron() in UTC with minutes 0 and year *, at most every
+    four hours; --window is whole hours (1h to 24h) that must not run into the next UTC day.
+    Exit codes: 0 done, 1 an AWS call failed, 2 bad input (nothing changed).
+    """
+    from rotator.domain.schedule import build_schedule, validate_lambda_arn
+    from rotator.errors import ConfigError
+
+    with _errors_to_exit(output, secret_id):
+        if off and (lambda_arn or every or cron or window or rotate_now):
+            raise ConfigError("--off takes no other schedule option")
+        if not off and lambda_arn is None:
+            raise ConfigError("--lambda-arn is required (or pass --off)")
+        plan = None if off else build_schedule(every=every, cron=cron, window=window)
+        function_arn = validate_lambda_arn(lambda_arn) if lambda_arn else ""
+        from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+        from rotator.rotation.provision import disable_rotation, schedule_rotation
+
+        _settings(log_level=log_level)
+        store = SecretsManagerStore(build_client())
+        if plan is None:
+            result = disable_rotation(store, secret_id)
+            _emit(result.to_json(), output, f"rotation of {result.arn} disabled")
+            return
+        result = schedule_rotation(
+            store, secret_id, lambda_arn=function_arn, schedule=plan, rotate_now=rotate_now
+        )
+        window_text = f", window {result.duration}" if result.duration else ""
+        started = (
+            f"\n  rotation started: version {result.started_version_id} (check with "
+            f"`rotator status {secret_id}`)"
+            if result.started_version_id
+            else "\n  first rotation in the next window (no rotation now)"
+        )
+        _emit(
+            result.to_json(),
+            output,
+            f"rotation of {result.arn} on {result.schedule_expression}{window_text}\n"
+            f"  by {result.lambda_arn}{started}",
+        )
+
+
+#: What :mod:`rotator.cli.main` registers (typed here: the two modules import each other).
+COMMANDS: tuple[click.Command, ...] = (init, schedule)

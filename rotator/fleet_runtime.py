@@ -1,0 +1,131 @@
+"""Wiring for fleet runs (``rotate --all``, ``status --all``): the composition root's sibling.
+
+Builds what :func:`rotator.composition.build_runtime` builds, plus the fleet's shared parts:
+one :class:`~rotator.adapters.rate_budget.RateBudget` for every admin call of the run, one
+service-account listing per project (:class:`~rotator.rotation.fleet_cache.SharedListings`)
+and a version-value cache over Secrets Manager. Only the CLI imports this module, lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rotator.adapters.openai_http import OpenAIHttp, build_http_client
+from rotator.adapters.rate_budget import RateBudget
+from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+from rotator.config import Settings
+from rotator.domain.protocol import AWSCURRENT
+from rotator.domain.secret_value import RotatorSecret
+from rotator.ports import SecretDescription, SecretStore
+from rotator.rotation.admin_key import AdminKeyResolver
+from rotator.rotation.engine import RotationEngine, RotationPolicy
+from rotator.rotation.fleet import Candidate, FleetListener, FleetResult, check_candidates
+from rotator.rotation.fleet import rotate_fleet as _rotate_fleet
+from rotator.rotation.fleet_cache import SharedListings, VersionValueCache
+from rotator.rotation.local import RotationReport, rotate_locally
+from rotator.rotation.remote import rotate_remotely
+
+
+class ListingStore(SecretStore, Protocol):
+    """A store that can also list secrets (the boto3 adapter, the in-memory fake)."""
+
+    def list_secrets(
+        self, *, name_prefix: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> list[SecretDescription]: ...
+
+
+@dataclass
+class FleetRuntime:
+    """One fleet run's wired objects. ``close()`` releases the HTTP connection pool."""
+
+    settings: Settings
+    lister: ListingStore
+    store: VersionValueCache
+    engine: RotationEngine
+    budget: RateBudget
+    listings: SharedListings
+    _close: Callable[[], None] = field(default=lambda: None, repr=False)
+
+    def close(self) -> None:
+        self._close()
+
+    def discover(
+        self, *, prefix: str | None, tags: Mapping[str, str], concurrency: int
+    ) -> list[Candidate]:
+        """ListSecrets with the filters, then the one-read rotator-secret check per secret."""
+        found = self.lister.list_secrets(name_prefix=prefix, tags=tags)
+        for description in found:
+            self.store.seen(description)
+        return check_candidates(found, self._read_current, concurrency=concurrency)
+
+    def _read_current(self, description: SecretDescription) -> RotatorSecret | None:
+        raw = self.store.get_value(
+            description.arn, version_id=description.version_with(AWSCURRENT), stage=AWSCURRENT
+        )
+        return RotatorSecret.parse_or_none(raw)
+
+    def rotate_all(
+        self,
+        secrets: list[SecretDescription],
+        *,
+        mode: str | None,
+        concurrency: int,
+        timeout: float,
+        listener: FleetListener | None = None,
+    ) -> list[FleetResult]:
+        def rotate_one(description: SecretDescription) -> RotationReport:
+            remote = mode == "remote" or (mode is None and description.rotation_lambda_arn)
+            try:
+                if remote:
+                    return rotate_remotely(
+                        self.store,
+                        description.arn,
+                        timeout=timeout,
+                        poll_interval=self.settings.remote_poll_interval,
+                    )
+                return rotate_locally(self.engine, description.arn)
+            finally:
+                self.store.forget(description.arn)
+
+        return _rotate_fleet(secrets, rotate_one, concurrency=concurrency, listener=listener)
+
+
+def build_fleet_runtime(
+    settings: Settings,
+    *,
+    max_rps: float | None,
+    concurrency: int,
+    lister: ListingStore | None = None,
+    http: Any = None,
+) -> FleetRuntime:
+    """Wire a fleet run. Tests pass an in-memory ``lister`` or an ``http`` client on a fake."""
+    owned = None
+    if lister is None:
+        lister = SecretsManagerStore(build_client(max_pool_connections=max(10, concurrency + 2)))
+    if http is None:
+        http = owned = build_http_client(
+            connect_timeout=settings.http_connect_timeout,
+            read_timeout=settings.http_read_timeout,
+        )
+    budget = RateBudget(max_rps)
+    openai = OpenAIHttp(http, settings.openai_base_url, budget=budget)
+    listings = SharedListings(openai.admin)
+    store = VersionValueCache(lister)
+    engine = RotationEngine(
+        store,
+        listings,
+        openai,
+        AdminKeyResolver(
+            store,
+            default_secret_id=settings.admin_key_secret_id,
+            env_admin_key=settings.env_admin_key,
+        ),
+        policy=RotationPolicy(
+            test_timeout=settings.test_timeout, grace_period=settings.grace_period
+        ),
+    )
+    return FleetRuntime(
+        settings, lister, store, engine, budget, listings, owned.close if owned else lambda: None
+    )

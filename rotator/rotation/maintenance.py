@@ -1,0 +1,202 @@
+"""``rotator recover`` and ``rotator prune``: plans of deletions, shown first, applied on ``--yes``.
+
+recover: a stuck rotation (AWSPENDING on a version other than AWSCURRENT) blocks every later
+rotation. Its key (if it got one) is deleted, then the AWSPENDING label is removed.
+
+prune: retiring keys whose grace period has passed, and orphans — rotator-made service
+accounts of this secret that no version records, older than a safety margin.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+import structlog
+
+from rotator.domain import protocol
+from rotator.domain.naming import service_account_name
+from rotator.domain.protocol import AWSCURRENT, AWSPENDING
+from rotator.domain.secret_value import RotatorSecret
+from rotator.errors import CleanupError, RotatorError
+from rotator.ports import AWSPREVIOUS, DeleteOutcome
+from rotator.rotation.engine import RotationEngine
+
+log = structlog.get_logger("rotator.maintenance")
+
+
+class ActionKind(enum.StrEnum):
+    DELETE_SERVICE_ACCOUNT = "delete_service_account"
+    DELETE_API_KEY = "delete_api_key"
+    REMOVE_PENDING_LABEL = "remove_pending_label"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    target: str
+    reason: str
+
+    def describe(self) -> str:
+        verb = {
+            ActionKind.DELETE_SERVICE_ACCOUNT: "delete service account",
+            ActionKind.DELETE_API_KEY: "delete API key",
+            ActionKind.REMOVE_PENDING_LABEL: "remove AWSPENDING from version",
+        }[self.kind]
+        return f"{verb} {self.target} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    secret_name: str
+    secret_arn: str
+    project_id: str | None
+    actions: tuple[Action, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "secret_id": self.secret_name,
+            "actions": [
+                {"action": a.kind.value, "target": a.target, "reason": a.reason}
+                for a in self.actions
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def _value(
+    engine: RotationEngine, arn: str, version_id: str | None, stage: str
+) -> RotatorSecret | None:
+    if version_id is None:
+        return None
+    return RotatorSecret.parse_or_none(
+        engine.store.get_value(arn, version_id=version_id, stage=stage)
+    )
+
+
+def plan_recover(engine: RotationEngine, secret_id: str) -> Plan:
+    """What it takes to clear a stuck rotation of ``secret_id``."""
+    description = engine.store.describe(secret_id)
+    arn = description.arn
+    stuck = protocol.stuck_pending(description.versions)
+    current_id = protocol.current_version(description.versions, secret_name=description.name)
+    current = _value(engine, arn, current_id, AWSCURRENT)
+    if stuck is None or current is None:
+        return Plan(description.name, arn, None, notes=("no rotation is stuck",))
+    actions: list[Action] = []
+    pending = _value(engine, arn, stuck, AWSPENDING)
+    keep = protocol.recorded_service_accounts(current)
+    name = service_account_name(arn, stuck)
+    for account in engine.admin_for(current).list_service_accounts(current.project_id):
+        is_pending_key = pending is not None and account.id == pending.service_account_id
+        if (is_pending_key or account.name == name) and account.id not in keep:
+            actions.append(
+                Action(
+                    ActionKind.DELETE_SERVICE_ACCOUNT,
+                    account.id,
+                    f"made by the stuck rotation {stuck}",
+                )
+            )
+    if (
+        pending is not None
+        and pending.service_account_id is None
+        and pending.key_id != current.key_id
+    ):
+        actions.append(
+            Action(ActionKind.DELETE_API_KEY, pending.key_id, f"held by stuck version {stuck}")
+        )
+    actions.append(Action(ActionKind.REMOVE_PENDING_LABEL, stuck, "unblocks the next rotation"))
+    return Plan(description.name, arn, current.project_id, tuple(actions))
+
+
+def plan_prune(engine: RotationEngine, secret_id: str, *, margin: timedelta | None = None) -> Plan:
+    """Retiring keys past their time, and unrecorded rotator-made accounts of this secret."""
+    description = engine.store.describe(secret_id)
+    arn = description.arn
+    versions = description.versions
+    current_id = protocol.current_version(versions, secret_name=description.name)
+    current = _value(engine, arn, current_id, AWSCURRENT)
+    if current is None:
+        return Plan(description.name, arn, None, notes=("AWSCURRENT holds no value",))
+    pending = _value(engine, arn, description.version_with(AWSPENDING), AWSPENDING)
+    previous = _value(engine, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
+    accounts = engine.admin_for(current).list_service_accounts(current.project_id)
+    live = {a.id for a in accounts}
+    now = engine.now()
+    due, later = protocol.split_due(current.retiring, now=now)
+    in_use = protocol.recorded_service_accounts(replace(current, retiring=later), pending)
+    actions: list[Action] = []
+    for entry in due:
+        if entry.key_id == current.key_id or entry.service_account_id in in_use:
+            continue
+        if entry.service_account_id is not None:
+            if entry.service_account_id in live:
+                actions.append(
+                    Action(
+                        ActionKind.DELETE_SERVICE_ACCOUNT,
+                        entry.service_account_id,
+                        f"retiring key {entry.key_id}, due since {entry.not_after:%Y-%m-%d %H:%M}Z",
+                    )
+                )
+        else:
+            actions.append(
+                Action(ActionKind.DELETE_API_KEY, entry.key_id, "retiring key past its time")
+            )
+    recorded = protocol.recorded_service_accounts(current, pending, previous)
+    for orphan in protocol.orphans(
+        accounts,
+        secret_arn=arn,
+        recorded=recorded,
+        now=now,
+        margin=engine.policy.orphan_margin if margin is None else margin,
+    ):
+        actions.append(
+            Action(
+                ActionKind.DELETE_SERVICE_ACCOUNT,
+                orphan.id,
+                f"orphan {orphan.name}: no version of the secret records it",
+            )
+        )
+    return Plan(description.name, arn, current.project_id, tuple(actions))
+
+
+def apply_plan(engine: RotationEngine, plan: Plan) -> list[str]:
+    """Carry out a plan; every action is tried, failures are reported together."""
+    done: list[str] = []
+    failed: list[str] = []
+    admin = None
+    if plan.project_id is not None:
+        current = RotatorSecret.parse_or_none(
+            engine.store.get_value(plan.secret_arn, stage=AWSCURRENT)
+        )
+        admin = engine.admin_for(current) if current is not None else None
+    for action in plan.actions:
+        try:
+            if action.kind is ActionKind.REMOVE_PENDING_LABEL:
+                engine.store.move_stage(
+                    plan.secret_arn, AWSPENDING, to_version=None, from_version=action.target
+                )
+                outcome = "done"
+            elif admin is None or plan.project_id is None:
+                raise CleanupError("no admin key to act with")
+            elif action.kind is ActionKind.DELETE_SERVICE_ACCOUNT:
+                outcome = admin.delete_service_account(plan.project_id, action.target).value
+            else:
+                result = admin.delete_api_key(plan.project_id, action.target)
+                if result is DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
+                    raise CleanupError(
+                        f"OpenAI refused to delete key {action.target}: delete its service account"
+                    )
+                outcome = result.value
+        except RotatorError as error:
+            failed.append(f"{action.describe()}: {error}")
+            continue
+        log.info(
+            "maintenance_action", action=action.kind.value, target=action.target, outcome=outcome
+        )
+        done.append(f"{action.describe()}: {outcome}")
+    if failed:
+        raise CleanupError("; ".join(failed))
+    return done

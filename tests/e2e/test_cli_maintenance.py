@@ -1,0 +1,65 @@
+"""recover, prune and stuck-rotation status through the CLI and the Lambda, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import handler
+from rotator.cli.main import cli
+from rotator.errors import ConfigError
+from tests.e2e.conftest import Stack
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_status_reports_a_stuck_rotation_with_its_age(stack: Stack) -> None:
+    """A Lambda rotation that never finished shows as stuck, with how long."""
+    token = stack.aws.seed_pending_version(stack.arn)
+    code, out, _ = run("status", stack.secret, "--output", "json")
+    assert code == 0
+    status = json.loads(out)
+    assert status["stuck_version_id"] == token
+    assert isinstance(status["stuck_age_s"], int)
+    code, text, _ = run("status", stack.secret)
+    assert f"version {token} has held AWSPENDING for" in text
+    assert f"rotator recover {stack.secret}" in text
+
+
+def test_recover_dry_run_then_yes_unblocks_the_next_rotation(stack: Stack) -> None:
+    """recover shows its plan, acts on --yes, and a rotation then succeeds."""
+    token = stack.aws.seed_pending_version(stack.arn)
+    code, _, err = run("rotate", stack.secret, "--local")
+    assert code == 2
+    assert "in progress" in err
+    before = stack.snapshot()
+    code, out, _ = run("recover", stack.secret)
+    assert code == 0
+    assert f"would remove pending label {token}" in out
+    assert stack.snapshot() == before
+    code, out, _ = run("recover", stack.secret, "--yes", "--output", "json")
+    assert code == 0
+    assert json.loads(out)["applied"] is True
+    assert run("rotate", stack.secret, "--local")[0] == 0
+
+
+def test_prune_lists_nothing_on_a_clean_secret(stack: Stack) -> None:
+    """A freshly rotated secret has nothing to prune."""
+    assert run("rotate", stack.secret)[0] == 0
+    code, out, _ = run("prune", stack.secret, "--output", "json")
+    assert code == 0
+    assert json.loads(out)["actions"] == []
+
+
+def test_lambda_accepts_a_scheduled_prune_event(stack: Stack) -> None:
+    """{"Action": "prune"} runs a prune; an unknown action is refused."""
+    assert handler.lambda_handler({"Action": "prune", "SecretId": stack.arn}, None) is None
+    with pytest.raises(ConfigError, match="unknown Action"):
+        handler.lambda_handler({"Action": "delete-everything", "SecretId": stack.arn}, None)
+    with pytest.raises(ConfigError, match="no SecretId"):
+        handler.lambda_handler({"Action": "prune"}, None)

@@ -1,0 +1,106 @@
+"""recover and prune: plans first, deletions only when applied, never the working key."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from rotator.domain.naming import service_account_name
+from rotator.domain.protocol import Step
+from rotator.rotation.local import rotate_locally
+from rotator.rotation.maintenance import ActionKind, apply_plan, plan_prune, plan_recover
+from tests.rotation.conftest import World
+
+
+def stuck_rotation(world: World) -> str:
+    """A local rotation abandoned after createSecret: AWSPENDING holds a live new key."""
+    token = str(uuid.uuid4())
+    world.engine().run_step(world.event(Step.CREATE, token), token_may_be_new=True)
+    return token
+
+
+def test_recover_plan_is_a_dry_run_until_applied(world: World) -> None:
+    """The plan names the stuck key and the label; nothing changes until it is applied."""
+    token = stuck_rotation(world)
+    before = world.snapshot()
+    plan = plan_recover(world.engine(), world.arn)
+    kinds = [a.kind for a in plan.actions]
+    assert kinds == [ActionKind.DELETE_SERVICE_ACCOUNT, ActionKind.REMOVE_PENDING_LABEL]
+    assert plan.actions[-1].target == token
+    assert world.snapshot() == before
+
+
+def test_recover_deletes_the_stuck_key_and_unblocks_rotation(world: World) -> None:
+    """After recover, the stuck key is gone, AWSPENDING is cleared and a rotation runs."""
+    token = stuck_rotation(world)
+    stuck_account = world.value_at(token)["service_account_id"]  # type: ignore[index]
+    engine = world.engine()
+    apply_plan(engine, plan_recover(engine, world.arn))
+    assert stuck_account not in world.accounts()
+    assert all("AWSPENDING" not in s for s in world.store.versions(world.arn).values())
+    assert world.emulator.key_works(world.seeded_value)
+    assert rotate_locally(engine, world.arn).status == "rotated"
+
+
+def test_recover_finds_an_account_made_before_a_crashed_put(world: World) -> None:
+    """A stuck empty version's account is found by the name carrying its token."""
+    world.store.enable_rotation(world.arn, "arn:aws:lambda:us-east-1:123456789012:function:r")
+    token = world.store.start_rotation(world.arn)
+    world.emulator.add_service_account(world.project_id, service_account_name(world.arn, token))
+    engine = world.engine()
+    apply_plan(engine, plan_recover(engine, world.arn))
+    assert world.accounts() == [world.seeded_account]
+
+
+def test_recover_with_nothing_stuck_does_nothing(world: World) -> None:
+    """No stuck rotation: an empty plan with a note."""
+    plan = plan_recover(world.engine(), world.arn)
+    assert plan.actions == ()
+    assert plan.notes == ("no rotation is stuck",)
+
+
+def test_prune_deletes_retiring_keys_only_once_due(world: World) -> None:
+    """With a grace period, prune leaves the old key until its time, then deletes it."""
+    engine = world.engine(grace_period=timedelta(hours=1))
+    rotate_locally(engine, world.arn)
+    assert plan_prune(engine, world.arn).actions == ()
+    world.advance(3601)
+    plan = plan_prune(engine, world.arn)
+    assert [a.target for a in plan.actions] == [world.seeded_account]
+    apply_plan(engine, plan)
+    assert not world.emulator.key_works(world.seeded_value)
+    assert world.emulator.key_works(world.current()["api_key"])
+
+
+def test_prune_deletes_old_orphans_but_not_young_ones_or_foreign_accounts(world: World) -> None:
+    """Unrecorded rotator-made accounts past the margin go; others stay."""
+    engine = world.engine()
+    old = world.emulator.add_service_account(
+        world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
+    )
+    world.emulator.add_service_account(world.project_id, "someone-elses-app")
+    other_secret = world.emulator.add_service_account(
+        world.project_id, service_account_name(world.arn + "x", str(uuid.uuid4()))
+    )
+    world.advance(3600)
+    young = world.emulator.add_service_account(
+        world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
+    )
+    plan = plan_prune(engine, world.arn, margin=timedelta(minutes=15))
+    assert [a.target for a in plan.actions] == [old.service_account_id]
+    apply_plan(engine, plan)
+    live = world.accounts()
+    assert old.service_account_id not in live
+    assert {young.service_account_id, other_secret.service_account_id} <= set(live)
+    assert world.seeded_account in live
+
+
+def test_the_next_rotation_also_prunes_orphans(world: World) -> None:
+    """createSecret deletes this secret's old unrecorded accounts on the way."""
+    orphan = world.emulator.add_service_account(
+        world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
+    )
+    world.advance(3600)
+    rotate_locally(world.engine(), world.arn)
+    assert orphan.service_account_id not in world.accounts()
+    assert world.accounts() == [world.current()["service_account_id"]]
