@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rotator.config import Settings
+from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
 from rotator.rotation.engine import RotationEngine, RotationPolicy
 
@@ -53,7 +54,9 @@ def build_runtime(
             connect_timeout=settings.http_connect_timeout,
             read_timeout=settings.http_read_timeout,
         )
-    openai = OpenAIHttp(http, settings.openai_base_url)
+    openai = OpenAIHttp(
+        http, settings.openai_base_url, backoff=Backoff(deadline=settings.retry_deadline)
+    )
     engine = RotationEngine(
         store,
         openai.admin,
@@ -67,6 +70,8 @@ def build_runtime(
             test_timeout=settings.test_timeout,
             grace_period=settings.grace_period,
             require_rotation_enabled=lambda_mode,
+            revocation_timeout=settings.revocation_timeout,
+            orphan_margin=settings.orphan_margin,
         ),
     )
     return Runtime(settings=settings, store=store, engine=engine, http=owned_http)

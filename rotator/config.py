@@ -65,6 +65,18 @@ def validate_base_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+def _duration(env: Mapping[str, str], name: str) -> timedelta | None:
+    return parse_duration(env[name], name=name) if env.get(name) else None
+
+
+def _seconds(env: Mapping[str, str], name: str) -> float | None:
+    return parse_seconds(env[name], name=name) if env.get(name) else None
+
+
+def _total_seconds(delta: timedelta | None) -> float | None:
+    return None if delta is None else delta.total_seconds()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with defaults that are right for production."""
@@ -78,6 +90,12 @@ class Settings:
     grace_period: timedelta = timedelta(0)
     http_connect_timeout: float = 5.0
     http_read_timeout: float = 15.0
+    #: Overall deadline for retrying one idempotent OpenAI call (GET, DELETE) on 429/5xx.
+    retry_deadline: float = 30.0
+    #: How long to poll a deleted key until OpenAI refuses it (0 turns the check off).
+    revocation_timeout: float = 30.0
+    #: Rotator-made service accounts younger than this are never pruned as orphans.
+    orphan_margin: timedelta = timedelta(minutes=15)
     remote_poll_interval: float = 2.0
     #: ``AWS_REGION`` (the Lambda runtime's variable), else boto3's own chain decides.
     aws_region: str | None = None
@@ -91,16 +109,12 @@ class Settings:
             env_admin_key=Sensitive(admin_key) if admin_key else None,
             log_level=env.get("LOG_LEVEL") or None,
             aws_region=env.get("AWS_REGION") or None,
-            test_timeout=(
-                parse_seconds(env["ROTATOR_TEST_TIMEOUT"], name="ROTATOR_TEST_TIMEOUT")
-                if env.get("ROTATOR_TEST_TIMEOUT")
-                else None
-            ),
-            grace_period=(
-                parse_duration(env["ROTATOR_GRACE_PERIOD"], name="ROTATOR_GRACE_PERIOD")
-                if env.get("ROTATOR_GRACE_PERIOD")
-                else None
-            ),
+            test_timeout=_seconds(env, "ROTATOR_TEST_TIMEOUT"),
+            grace_period=_duration(env, "ROTATOR_GRACE_PERIOD"),
+            http_read_timeout=_seconds(env, "ROTATOR_HTTP_TIMEOUT"),
+            retry_deadline=_seconds(env, "ROTATOR_RETRY_DEADLINE"),
+            revocation_timeout=_total_seconds(_duration(env, "ROTATOR_REVOCATION_TIMEOUT")),
+            orphan_margin=_duration(env, "ROTATOR_ORPHAN_MARGIN"),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

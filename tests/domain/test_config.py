@@ -49,6 +49,10 @@ def test_settings_from_env_reads_each_variable_once() -> None:
         "LOG_LEVEL": "debug",
         "ROTATOR_TEST_TIMEOUT": "90s",
         "ROTATOR_GRACE_PERIOD": "15m",
+        "ROTATOR_HTTP_TIMEOUT": "20",
+        "ROTATOR_RETRY_DEADLINE": "2m",
+        "ROTATOR_REVOCATION_TIMEOUT": "0",
+        "ROTATOR_ORPHAN_MARGIN": "1h",
     }
     cli = Settings.from_env(env, allow_env_admin_key=True)
     assert cli.openai_base_url == "http://127.0.0.1:9/v1"
@@ -58,6 +62,10 @@ def test_settings_from_env_reads_each_variable_once() -> None:
     assert cli.log_level == "DEBUG"
     assert cli.test_timeout == 90
     assert cli.grace_period == timedelta(minutes=15)
+    assert cli.http_read_timeout == 20
+    assert cli.retry_deadline == 120
+    assert cli.revocation_timeout == 0
+    assert cli.orphan_margin == timedelta(hours=1)
     assert "sk-admin-xyz" not in repr(cli)
     lam = Settings.from_env(env, allow_env_admin_key=False)
     assert lam.env_admin_key is None
