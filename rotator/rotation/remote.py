@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 from rotator.domain import protocol
-from rotator.domain.protocol import AWSCURRENT
+from rotator.domain.protocol import AWSCURRENT, AWSPENDING
+from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RemoteRotationError
 from rotator.ports import SecretStore
 from rotator.retry import Clock
@@ -28,28 +29,67 @@ def rotate_remotely(
     started = time.monotonic()
     description = store.describe(secret_id)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
+    previous = RotatorSecret.parse_or_none(store.get_value(description.arn, stage=AWSCURRENT))
     version_id = store.start_rotation(description.arn)
     deadline = clock.monotonic() + timeout
     while True:
         description = store.describe(description.arn)
-        if AWSCURRENT in description.versions.get(version_id, frozenset()):
-            return RotationReport(
-                secret_id=description.name,
+        stages = description.versions.get(version_id, frozenset())
+        # Done when AWSCURRENT moved and Secrets Manager dropped AWSPENDING (all steps passed).
+        if AWSCURRENT in stages and AWSPENDING not in stages:
+            return _report(
+                store,
+                description.arn,
+                name=description.name,
                 version_id=version_id,
-                status="rotated",
-                duration_ms=round((time.monotonic() - started) * 1000),
+                previous=previous,
+                started=started,
             )
         if clock.monotonic() + poll_interval > deadline:
             break
         clock.sleep(poll_interval)
     stuck = protocol.stuck_pending(description.versions)
-    hint = (
-        f"version {stuck} is still AWSPENDING: Secrets Manager will retry it; check the "
-        f"rotation Lambda's logs, or clear it with `rotator recover {description.name}`"
-        if stuck
-        else "check the rotation Lambda's logs and `rotator status`"
-    )
+    if AWSCURRENT in stages:
+        hint = (
+            "the new key is AWSCURRENT but the rotation has not completed (deleting the old "
+            "key may be failing): check the rotation Lambda's logs"
+        )
+    elif stuck:
+        hint = (
+            f"version {stuck} is still AWSPENDING: Secrets Manager will retry it; check the "
+            f"rotation Lambda's logs, or clear it with `rotator recover {description.name}`"
+        )
+    else:
+        hint = "check the rotation Lambda's logs and `rotator status`"
     raise RemoteRotationError(
         f"rotation of {description.name} did not finish within {timeout:g}s; {hint}",
         step="remote",
+    )
+
+
+def _report(
+    store: SecretStore,
+    arn: str,
+    *,
+    name: str,
+    version_id: str,
+    previous: RotatorSecret | None,
+    started: float,
+) -> RotationReport:
+    new = RotatorSecret.parse_or_none(store.get_value(arn, version_id=version_id, stage=AWSCURRENT))
+    previous_id = previous.key_id if previous else None
+    replaced = next((e for e in new.retiring if e.key_id == previous_id), None) if new else None
+    return RotationReport(
+        secret_id=name,
+        version_id=version_id,
+        status="rotated",
+        key_id=new.key_id if new else None,
+        service_account_id=new.service_account_id if new else None,
+        previous_key_id=previous_id,
+        # The rotation completed, so every retiring key that was due then was deleted.
+        previous_key_deleted=replaced is not None
+        and new is not None
+        and new.rotated_at is not None
+        and replaced.not_after <= new.rotated_at,
+        duration_ms=round((time.monotonic() - started) * 1000),
     )

@@ -244,7 +244,17 @@ class InMemorySecretStore:
                 self.on_rotate(arn, token)
             except Exception as error:  # noqa: BLE001 - RotateSecret has returned; AWS records it
                 self.rotation_errors.append(error)
+            else:
+                self._complete_rotation(arn, token)
         return token
+
+    def _complete_rotation(self, secret_id: str, token: str) -> None:
+        """What AWS's backend does once every step succeeded: drop AWSPENDING."""
+        with self._lock:
+            secret = self._find(secret_id)
+            version = secret.versions.get(token)
+            if version is not None and AWSCURRENT in version.stages:
+                version.stages.discard(AWSPENDING)
 
     # --- beyond the port ------------------------------------------------------------------
 
