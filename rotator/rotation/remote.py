@@ -30,13 +30,16 @@ def rotate_remotely(
     description = store.describe(secret_id)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
     previous = RotatorSecret.parse_or_none(store.get_value(description.arn, stage=AWSCURRENT))
+    rotated_before = description.last_rotated
     version_id = store.start_rotation(description.arn)
     deadline = clock.monotonic() + timeout
     while True:
         description = store.describe(description.arn)
         stages = description.versions.get(version_id, frozenset())
-        # Done when AWSCURRENT moved and Secrets Manager dropped AWSPENDING (all steps passed).
-        if AWSCURRENT in stages and AWSPENDING not in stages:
+        # Done when AWSCURRENT moved and the rotation completed: AWS dropped AWSPENDING, or
+        # (its docs allow AWSPENDING to stay on the AWSCURRENT version) LastRotatedDate moved.
+        completed = AWSPENDING not in stages or description.last_rotated != rotated_before
+        if AWSCURRENT in stages and completed:
             return _report(
                 store,
                 description.arn,

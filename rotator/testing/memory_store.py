@@ -80,6 +80,8 @@ class InMemorySecretStore:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.on_rotate = on_rotate
+        #: RotateSecret's docs allow AWSPENDING to stay on the AWSCURRENT version on success.
+        self.keep_pending_on_success = False
         self.before_call = before_call
         self.calls: list[str] = []
         #: RotationToken passed with each PutSecretValue, by version id.
@@ -219,7 +221,6 @@ class InMemorySecretStore:
             secret.take(stage, to_version)
             if stage == AWSCURRENT and from_version not in (None, to_version):
                 secret.take(AWSPREVIOUS, from_version)
-                secret.last_rotated = self._now()
             secret.last_changed = self._now()
 
     def start_rotation(self, secret_id: str) -> str:
@@ -249,12 +250,17 @@ class InMemorySecretStore:
         return token
 
     def _complete_rotation(self, secret_id: str, token: str) -> None:
-        """What AWS's backend does once every step succeeded: drop AWSPENDING."""
+        """What AWS's backend does once every step succeeded: LastRotatedDate, drop AWSPENDING.
+
+        AWS may also leave AWSPENDING on the AWSCURRENT version (``keep_pending_on_success``).
+        """
         with self._lock:
             secret = self._find(secret_id)
             version = secret.versions.get(token)
             if version is not None and AWSCURRENT in version.stages:
-                version.stages.discard(AWSPENDING)
+                secret.last_rotated = self._now()
+                if not self.keep_pending_on_success:
+                    version.stages.discard(AWSPENDING)
 
     # --- beyond the port ------------------------------------------------------------------
 

@@ -63,3 +63,16 @@ def test_remote_rotation_that_promoted_but_did_not_complete_says_so(world: World
     with pytest.raises(RemoteRotationError, match="has not completed"):
         rotate_remotely(world.store, world.arn, timeout=10, clock=world.retry_clock())
     assert world.emulator.key_works(world.current()["api_key"])
+
+
+def test_remote_rotation_completes_when_aws_leaves_awspending_on_the_new_version(
+    world: World,
+) -> None:
+    """Success may leave AWSPENDING on AWSCURRENT's version; LastRotatedDate tells completion."""
+    lambda_like(world)
+    world.store.keep_pending_on_success = True
+    report = rotate_remotely(world.store, world.arn, timeout=30, clock=world.retry_clock())
+    assert report.status == "rotated"
+    assert world.store.versions(world.arn)[report.version_id] == frozenset(
+        {"AWSCURRENT", "AWSPENDING"}
+    )
