@@ -34,6 +34,8 @@ PLATFORMS = {
 }
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 BUILD_INFO = "rotator_build.json"
+#: What template.yaml's CodeUri names.
+DEFAULT_OUTPUT = ROOT / "dist" / "rotator-lambda.zip"
 
 
 def runtime_requirements() -> list[str]:
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64")
     parser.add_argument("--python-version", default="3.13")
-    parser.add_argument("--output", type=Path, default=ROOT / "dist" / "rotator-lambda.zip")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--wheelhouse", type=Path, help="default build/wheelhouse/<py>-<arch>")
     parser.add_argument("--constraints", type=Path, help="pin versions (e.g. pip freeze output)")
     parser.add_argument("--offline", action="store_true", help="use the wheelhouse only")

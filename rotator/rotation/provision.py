@@ -263,7 +263,8 @@ def schedule_rotation(
     description = existing_secret(store, secret_id)
     if description is None:
         raise SecretNotFoundError(f"secret {secret_id} not found; create it with `rotator init`")
-    raw = store.get_value(description.arn, stage=AWSCURRENT)
+    has_current = description.version_with(AWSCURRENT) is not None
+    raw = store.get_value(description.arn, stage=AWSCURRENT) if has_current else None
     if raw is None or not raw.reveal().strip():
         raise SecretFormatError(
             f"secret {secret_id} has no value; seed it with `rotator init` before scheduling "

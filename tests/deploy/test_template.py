@@ -1,0 +1,161 @@
+"""template.yaml wires the real function, the package, the schedule and the alerts correctly."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+import handler
+from rotator.config import Settings
+from rotator.domain.schedule import check_window, validate_duration, validate_expression
+from tests.deploy.conftest import ROOT, build_script
+
+
+def _resource(template: dict[str, Any], name: str) -> dict[str, Any]:
+    resource: dict[str, Any] = template["Resources"][name]
+    return resource
+
+
+def _function(template: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = _resource(template, "RotationFunction")["Properties"]
+    return props
+
+
+def test_handler_and_code_uri_resolve_to_the_real_lambda_handler(template: dict[str, Any]) -> None:
+    """CodeUri is the zip `make package` builds; Handler names lambda/handler.lambda_handler."""
+    props = _function(template)
+    script = build_script()
+    assert ROOT / props["CodeUri"] == script.DEFAULT_OUTPUT
+    module_name, function_name = props["Handler"].split(".")
+    assert script.project_files()[f"{module_name}.py"] == ROOT / "lambda" / "handler.py"
+    assert module_name == handler.__name__
+    assert getattr(handler, function_name) is handler.lambda_handler
+    assert list(inspect.signature(handler.lambda_handler).parameters) == ["event", "context"]
+
+
+def test_runtime_and_architecture_match_what_the_package_is_built_for(
+    template: dict[str, Any],
+) -> None:
+    """python3.13 on arm64 by default, and the architectures offered are those the build knows."""
+    props = _function(template)
+    script = build_script()
+    parameter = template["Parameters"]["Architecture"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
+    assert parameter["Default"] == "arm64"
+    assert set(parameter["AllowedValues"]) == set(script.PLATFORMS)
+
+
+def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test_step(
+    template: dict[str, Any],
+) -> None:
+    """Every variable is one Settings.from_env understands; the timeout outlasts testSecret."""
+    props = _function(template)
+    variables = props["Environment"]["Variables"]
+    assert set(variables) == {
+        "ROTATOR_ADMIN_KEY_SECRET_ID",
+        "OPENAI_BASE_URL",
+        "ROTATOR_TEST_TIMEOUT",
+        "LOG_LEVEL",
+    }
+    sample = {
+        "ROTATOR_ADMIN_KEY_SECRET_ID": "arn:aws:secretsmanager:us-east-1:1:secret:a-abcdef",
+        "OPENAI_BASE_URL": template["Parameters"]["OpenAIBaseUrl"]["Default"],
+        "ROTATOR_TEST_TIMEOUT": variables["ROTATOR_TEST_TIMEOUT"],
+        "LOG_LEVEL": template["Parameters"]["LogLevel"]["Default"],
+    }
+    settings = Settings.from_env(sample, allow_env_admin_key=False)
+    assert settings.test_timeout + 60 <= props["Timeout"] <= 900
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_default_schedule_and_window_are_valid_for_secrets_manager(
+    template: dict[str, Any],
+) -> None:
+    """cfn-lint does not check Duration or rate(): the defaults pass rotator's own rules."""
+    expression = template["Parameters"]["ScheduleExpression"]["Default"]
+    window = template["Parameters"]["RotationWindow"]["Default"]
+    assert validate_expression(expression) == expression == "rate(30 days)"
+    assert validate_duration(window) == window == "4h"
+    check_window(expression, window)
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 90
+
+
+def test_rotation_schedule_waits_for_the_permission_and_never_rotates_on_deploy(
+    template: dict[str, Any],
+) -> None:
+    """RotateImmediatelyOnUpdate is false and the schedule DependsOn the Lambda permission."""
+    schedule = _resource(template, "RotationSchedule")
+    assert schedule["Condition"] == "SchedulesRotation"
+    assert schedule["DependsOn"] == "RotationFunctionPermission"
+    props = schedule["Properties"]
+    assert props["RotateImmediatelyOnUpdate"] is False
+    assert props["RotationRules"] == {
+        "ScheduleExpression": {"Ref": "ScheduleExpression"},
+        "Duration": {"Ref": "RotationWindow"},
+    }
+    secret = _resource(template, "ManagedSecret")["Properties"]
+    assert "SecretString" not in secret
+    assert "GenerateSecretString" not in secret
+
+
+def test_lambda_permission_is_scoped_to_the_account_and_a_single_secret(
+    template: dict[str, Any],
+) -> None:
+    """SourceAccount always; SourceArn whenever the function rotates one secret."""
+    props = _resource(template, "RotationFunctionPermission")["Properties"]
+    assert props["Principal"] == "secretsmanager.amazonaws.com"
+    assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    condition, single, _absent = props["SourceArn"]["Fn::If"]
+    assert condition == "HasOneSecret"
+    assert single == {
+        "Fn::If": ["HasSingleSecret", {"Ref": "RotatedSecretArn"}, {"Ref": "ManagedSecret"}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "target_key"),
+    [("RotationFailureRule", "Targets"), ("RotationErrorsAlarm", "AlarmActions")],
+)
+def test_failures_alert_the_sns_topic(
+    template: dict[str, Any], resource: str, target_key: str
+) -> None:
+    """Both the EventBridge rule and the Errors alarm publish to the alert topic."""
+    targets = _resource(template, resource)["Properties"][target_key]
+    refs = [t["Arn"] if isinstance(t, dict) and "Arn" in t else t for t in targets]
+    assert refs == [{"Ref": "AlertTopic"}]
+
+
+def test_failure_rule_matches_the_three_rotation_failure_events(template: dict[str, Any]) -> None:
+    """RotationFailed, TestRotationFailed and RotationAbandoned from Secrets Manager."""
+    pattern = _resource(template, "RotationFailureRule")["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.secretsmanager"]
+    assert set(pattern["detail"]["eventName"]) == {
+        "RotationFailed",
+        "TestRotationFailed",
+        "RotationAbandoned",
+    }
+    alarm = _resource(template, "RotationErrorsAlarm")["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+
+
+def test_outputs_give_the_function_and_topic_arns(template: dict[str, Any]) -> None:
+    """`rotator schedule --lambda-arn` takes FunctionArn; alerts go to AlertTopicArn."""
+    outputs = template["Outputs"]
+    assert outputs["FunctionArn"]["Value"] == {"Fn::GetAtt": ["RotationFunction", "Arn"]}
+    assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertTopic"}
+
+
+def test_every_checkov_skip_carries_a_reason(template: dict[str, Any]) -> None:
+    """A skipped scanner check is justified in the template, next to the resource."""
+    skips = [
+        skip
+        for resource in template["Resources"].values()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for skip in skips:
+        assert skip["id"].startswith("CKV_")
+        assert len(skip["comment"]) > 40
