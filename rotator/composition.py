@@ -48,6 +48,11 @@ def build_runtime(
         from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
 
         store = SecretsManagerStore(build_client(region=settings.aws_region))
+        if not lambda_mode:
+            # One process runs all four steps: read each immutable version's value once.
+            from rotator.rotation.fleet_cache import VersionValueCache
+
+            store = VersionValueCache(store)
     owned_http = None
     if http is None:
         http = owned_http = build_http_client(

@@ -10,6 +10,7 @@ never contain key material.
     RotatorError
     ├── InputError                 bad input: exit code 2, nothing was changed
     │   ├── ConfigError            a flag, environment variable or event field is wrong
+    │   │   └── UnknownVersionError the event's token is not (or no longer) a version
     │   ├── SecretNotFoundError    the secret (or the admin-key secret) does not exist
     │   ├── SecretFormatError      the SecretString is not a valid rotator secret
     │   ├── AdminKeyError          no admin key, or the admin key was rejected / lacks permission
@@ -51,6 +52,10 @@ class InputError(RotatorError):
 
 class ConfigError(InputError):
     """A flag, environment variable or event field is missing or malformed."""
+
+
+class UnknownVersionError(ConfigError):
+    """The rotation's token is not a version of the secret (or lost every label)."""
 
 
 class SecretNotFoundError(InputError):

@@ -15,12 +15,14 @@ from typing import Any, Protocol
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
 from rotator.adapters.rate_budget import RateBudget
 from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+from rotator.composition import build_runtime
 from rotator.config import Settings
 from rotator.domain.protocol import AWSCURRENT
 from rotator.domain.secret_value import RotatorSecret
 from rotator.ports import SecretDescription, SecretStore
+from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
-from rotator.rotation.engine import RotationEngine, RotationPolicy
+from rotator.rotation.engine import RotationEngine
 from rotator.rotation.fleet import Candidate, FleetListener, FleetResult, check_candidates
 from rotator.rotation.fleet import rotate_fleet as _rotate_fleet
 from rotator.rotation.fleet_cache import SharedListings, VersionValueCache
@@ -103,16 +105,26 @@ def build_fleet_runtime(
     """Wire a fleet run. Tests pass an in-memory ``lister`` or an ``http`` client on a fake."""
     owned = None
     if lister is None:
-        lister = SecretsManagerStore(build_client(max_pool_connections=max(10, concurrency + 2)))
+        client = build_client(
+            region=settings.aws_region, max_pool_connections=max(10, concurrency + 2)
+        )
+        lister = SecretsManagerStore(client)
     if http is None:
         http = owned = build_http_client(
             connect_timeout=settings.http_connect_timeout,
             read_timeout=settings.http_read_timeout,
         )
-    budget = RateBudget(max_rps)
-    openai = OpenAIHttp(http, settings.openai_base_url, budget=budget)
-    listings = SharedListings(openai.admin)
     store = VersionValueCache(lister)
+    # The single-secret wiring gives the policy (timeouts, margins) from settings unchanged.
+    policy = build_runtime(settings, lambda_mode=False, store=store, http=http).engine.policy
+    budget = RateBudget(max_rps)
+    openai = OpenAIHttp(
+        http,
+        settings.openai_base_url,
+        backoff=Backoff(deadline=settings.retry_deadline),
+        budget=budget,
+    )
+    listings = SharedListings(openai.admin)
     engine = RotationEngine(
         store,
         listings,
@@ -122,9 +134,7 @@ def build_fleet_runtime(
             default_secret_id=settings.admin_key_secret_id,
             env_admin_key=settings.env_admin_key,
         ),
-        policy=RotationPolicy(
-            test_timeout=settings.test_timeout, grace_period=settings.grace_period
-        ),
+        policy=policy,
     )
     return FleetRuntime(
         settings, lister, store, engine, budget, listings, owned.close if owned else lambda: None

@@ -68,7 +68,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _loads(content: bytes) -> object:
     """The parsed body, or ``_NOT_JSON``; never raises (a JSONDecodeError holds the raw body)."""
-    with contextlib.suppress(ValueError, UnicodeDecodeError):
+    with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
         return json.loads(content)
     return _NOT_JSON
 

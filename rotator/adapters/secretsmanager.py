@@ -113,6 +113,8 @@ def translate_error(  # noqa: PLR0911, PLR0912 - the one translation table, flat
 ) -> RotatorError:
     """Map one botocore exception to the rotator error tree (the only place that does)."""
     secret = secret_id or "the secret"
+    if len(secret) > 120:
+        secret = secret[:117] + "..."
     if isinstance(error, NoRegionError):
         return ConfigError("no AWS region configured; set AWS_DEFAULT_REGION or AWS_REGION")
     if isinstance(error, NoCredentialsError | PartialCredentialsError):

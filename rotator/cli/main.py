@@ -77,9 +77,13 @@ def _common_options(func: F) -> F:
 
 def _settings(**overrides: Any) -> Any:
     from rotator import log
-    from rotator.config import Settings
+    from rotator.config import Settings, parse_duration, parse_seconds
 
     log_format = overrides.pop("log_format", "console")
+    if isinstance(overrides.get("test_timeout"), str):
+        overrides["test_timeout"] = parse_seconds(overrides["test_timeout"], name="--test-timeout")
+    if isinstance(overrides.get("grace_period"), str):
+        overrides["grace_period"] = parse_duration(overrides["grace_period"], name="--grace-period")
     settings = Settings.from_env(os.environ, allow_env_admin_key=True).with_overrides(**overrides)
     log.configure(json=log_format == "json", level=settings.log_level)
     return settings
@@ -150,9 +154,13 @@ def _check_target(secret_id: str | None, all_secrets: bool, **fleet_only: Any) -
 )
 @click.option(
     "--test-timeout",
-    type=click.FloatRange(min=0.1),
-    envvar="ROTATOR_TEST_TIMEOUT",
-    help="Seconds to wait for the new key to answer GET /models (default 60).",
+    help="How long the new key may take to answer GET /models, e.g. 90s or 2m "
+    "(env ROTATOR_TEST_TIMEOUT; default 60s).",
+)
+@click.option(
+    "--grace-period",
+    help="How long the replaced key stays live for cached consumers, e.g. 15m or 24h "
+    "(env ROTATOR_GRACE_PERIOD; default 0: deleted once the new key passed its test).",
 )
 @_common_options
 def rotate(  # click passes every parameter by keyword
@@ -166,7 +174,8 @@ def rotate(  # click passes every parameter by keyword
     mode: str | None,
     output: str,
     timeout: float,
-    test_timeout: float | None,
+    test_timeout: str | None,
+    grace_period: str | None,
     **common: Any,
 ) -> None:
     """Rotate the key held in SECRET_ID (or, with --all, every rotator secret) now.
@@ -185,7 +194,7 @@ def rotate(  # click passes every parameter by keyword
 
         with _errors_to_exit(output):
             rotate_all(
-                _settings(test_timeout=test_timeout, **common),
+                _settings(test_timeout=test_timeout, grace_period=grace_period, **common),
                 prefix=prefix,
                 tags=parse_tags(tags),
                 concurrency=concurrency or 8,
@@ -201,7 +210,7 @@ def rotate(  # click passes every parameter by keyword
     from rotator.rotation.remote import rotate_remotely
 
     with _errors_to_exit(output, secret_id):
-        settings = _settings(test_timeout=test_timeout, **common)
+        settings = _settings(test_timeout=test_timeout, grace_period=grace_period, **common)
         runtime = build_runtime(settings, lambda_mode=False)
         try:
             if mode is None:

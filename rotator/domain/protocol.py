@@ -15,7 +15,12 @@ from typing import Any
 from rotator.domain.naming import parse_service_account_name, secret_tag
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
-from rotator.errors import ConfigError, RotationInProgressError, SecretFormatError
+from rotator.errors import (
+    ConfigError,
+    RotationInProgressError,
+    SecretFormatError,
+    UnknownVersionError,
+)
 from rotator.ports import ServiceAccount
 
 AWSCURRENT = "AWSCURRENT"
@@ -23,6 +28,8 @@ AWSPENDING = "AWSPENDING"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
 _ROTATION_TOKEN = re.compile(r"^[A-Za-z0-9-]{36,256}$")
+#: DescribeSecret's limit for a SecretId (a name or an ARN).
+MAX_SECRET_ID = 2048
 
 
 class Step(enum.StrEnum):
@@ -57,6 +64,11 @@ def parse_event(event: Any) -> RotationEvent:
     secret_id = event.get("SecretId")
     if not isinstance(secret_id, str) or not secret_id.strip():
         raise ConfigError("rotation event has no SecretId; Secrets Manager always sends one")
+    if len(secret_id) > MAX_SECRET_ID:
+        raise ConfigError(
+            f"rotation event's SecretId is {len(secret_id)} characters; a secret name or ARN "
+            f"has at most {MAX_SECRET_ID}: send the secret's ARN"
+        )
     token = event.get("ClientRequestToken")
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ConfigError(
@@ -66,7 +78,10 @@ def parse_event(event: Any) -> RotationEvent:
     rotation_token = None
     if rotation_token_raw is not None:
         if not isinstance(rotation_token_raw, str) or not _ROTATION_TOKEN.match(rotation_token_raw):
-            raise ConfigError("rotation event has a malformed RotationToken")
+            raise ConfigError(
+                "rotation event has a malformed RotationToken; it must be 36-256 letters, "
+                "digits or hyphens, as Secrets Manager sends it (or be left out)"
+            )
         rotation_token = Sensitive(rotation_token_raw)
     return RotationEvent(step=step, secret_id=secret_id, token=token, rotation_token=rotation_token)
 
@@ -121,9 +136,10 @@ def guard(
     if stages is None:
         if token_may_be_new and step is Step.CREATE:
             return Decision.PROCEED
-        raise ConfigError(
-            f"version {token} is not a version of secret {secret_name}; "
-            "the event's ClientRequestToken must come from RotateSecret on this secret"
+        raise UnknownVersionError(
+            f"version {token} is not a version of secret {secret_name} (or no longer is: "
+            "another rotation may have replaced it); the event's ClientRequestToken must come "
+            "from RotateSecret on this secret"
         )
     if AWSCURRENT in stages:
         return Decision.ALREADY_CURRENT

@@ -147,7 +147,7 @@ class RotatorSecret:
             )
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise SecretFormatError(
                 "secret value is not JSON; store a JSON object with api_key, project_id "
                 "and key_id (see `rotator init`)"

@@ -21,7 +21,7 @@ def parse_admin_secret(raw: Sensitive, *, secret_id: str) -> Sensitive:
     if text.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AdminKeyError(
                 f"admin-key secret {secret_id} is not valid JSON; store the bare sk-admin-... "
                 'key or {"admin_key": "sk-admin-..."}'

@@ -21,11 +21,13 @@ from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     CleanupError,
     KeyTestFailedError,
+    RotationInProgressError,
     RotatorError,
     SecretFormatError,
     SecretNotFoundError,
     ServiceError,
     StageConflictError,
+    UnknownVersionError,
     VersionConflictError,
 )
 from rotator.ports import (
@@ -139,15 +141,40 @@ class RotationEngine:
     def _guard(
         self, event: RotationEvent, description: SecretDescription, *, token_may_be_new: bool
     ) -> Decision:
-        return protocol.guard(
-            event.step,
-            event.token,
-            description.versions,
-            secret_name=description.name,
-            rotation_enabled=description.rotation_enabled,
-            require_rotation_enabled=self.policy.require_rotation_enabled,
-            token_may_be_new=token_may_be_new,
-        )
+        try:
+            return protocol.guard(
+                event.step,
+                event.token,
+                description.versions,
+                secret_name=description.name,
+                rotation_enabled=description.rotation_enabled,
+                require_rotation_enabled=self.policy.require_rotation_enabled,
+                token_may_be_new=token_may_be_new,
+            )
+        except UnknownVersionError:
+            # Either a wrong token, or this rotation's version lost every label to another
+            # rotation's PutSecretValue. Its key must not live on, and the message should say.
+            self._delete_accounts_named_for(description.arn, event.token)
+            if self.store.get_value(description.arn, version_id=event.token) is None:
+                raise
+            raise RotationInProgressError(
+                f"version {event.token} of secret {description.name} lost AWSPENDING to another "
+                "rotation; this one stopped and deleted its key: let the other finish "
+                f"(`rotator status {description.name}`)"
+            ) from None
+
+    def _delete_accounts_named_for(self, arn: str, token: str) -> None:
+        """A rotation overtaken by another must not leave its key behind (best effort)."""
+        try:
+            current = self._read(arn, version_id=None, stage=AWSCURRENT)
+            admin = self.admin_for(current)
+            name = service_account_name(arn, token)
+            for account in admin.list_service_accounts(current.project_id):
+                if account.name == name and account.id != current.service_account_id:
+                    admin.delete_service_account(current.project_id, account.id)
+                    log.warning("overtaken_rotation_cleaned", service_account_id=account.id)
+        except RotatorError as error:
+            log.warning("overtaken_rotation_not_cleaned", version_id=token, error=str(error))
 
     def _read(self, secret_id: str, *, version_id: str | None, stage: str) -> RotatorSecret:
         raw = self.store.get_value(secret_id, version_id=version_id, stage=stage)

@@ -11,14 +11,17 @@ touched by that secret's rotation, which AWSPENDING serialises.
 
 :class:`VersionValueCache` serves ``GetSecretValue`` for a version whose value this run already
 holds. Versions are immutable in Secrets Manager, so only the *stage* can go stale; a hit is
-served only when the latest ``DescribeSecret`` (each step's guard makes one just before) shows
-the version carrying the stage asked for, and every stage move forgets that description.
+served when no stage is asked, or when the latest ``DescribeSecret`` (each step's guard makes
+one just before) shows the version carrying the stage asked for; every stage move forgets that
+description.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Mapping
+from datetime import datetime
 
 from rotator.domain.sensitive import Sensitive
 from rotator.ports import (
@@ -31,6 +34,7 @@ from rotator.ports import (
     SecretDescription,
     SecretStore,
     ServiceAccount,
+    VersionHistory,
 )
 
 
@@ -143,6 +147,12 @@ class VersionValueCache:
             for cached in [k for k in self._values if k[0] == arn]:
                 del self._values[cached]
 
+    def version_dates(self, secret_id: str) -> Mapping[str, datetime]:
+        """ListSecretVersionIds, passed through (for a stuck rotation's age)."""
+        if not isinstance(self._inner, VersionHistory):
+            return {}
+        return self._inner.version_dates(secret_id)
+
     def describe(self, secret_id: str) -> SecretDescription:
         description = self._inner.describe(secret_id)
         self._remember(description)
@@ -156,7 +166,8 @@ class VersionValueCache:
             with self._lock:
                 stages = self._versions.get(arn, {}).get(version_id)
                 held = (arn, version_id) in self._values
-                if held and stages is not None and (stage is None or stage in stages):
+                # No stage asked: the value of a version never changes, so any copy will do.
+                if held and (stage is None or (stages is not None and stage in stages)):
                     return self._values[(arn, version_id)]
         value = self._inner.get_value(secret_id, version_id=version_id, stage=stage)
         if version_id is not None:

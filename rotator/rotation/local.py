@@ -187,7 +187,7 @@ def rollback(engine: RotationEngine, secret_arn: str, token: str) -> str:
     log.warning("rolled_back", version_id=token, undone=undone, remains=remains or None)
     if remains:
         return "rollback incomplete: " + "; ".join(remains)
-    return "rolled back: " + (", ".join(undone) if undone else "nothing had been created")
+    return "rolled back: " + (", ".join(undone) if undone else "nothing left to undo")
 
 
 def _ms(since: float) -> int:

@@ -59,8 +59,8 @@ def test_guard_decides_what_a_step_does(
 @pytest.mark.parametrize(
     ("step", "vers", "enabled", "may_be_new", "error", "fragment"),
     [
-        (Step.CREATE, versions(cur="AWSCURRENT"), True, False, ConfigError, "not a version"),
-        (Step.FINISH, versions(cur="AWSCURRENT"), True, True, ConfigError, "not a version"),
+        (Step.CREATE, versions(cur="AWSCURRENT"), True, False, ConfigError, "a version of secret"),
+        (Step.FINISH, versions(cur="AWSCURRENT"), True, True, ConfigError, "a version of secret"),
         (
             Step.TEST,
             versions(cur="AWSCURRENT", token=""),

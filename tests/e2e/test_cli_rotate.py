@@ -98,3 +98,28 @@ def test_every_command_has_help(command: str) -> None:
     code, out, _ = run(command, "--help")
     assert code == 0
     assert "Usage" in out
+
+
+def test_grace_period_keeps_the_old_key_live_and_recorded(stack: Stack) -> None:
+    """--grace-period leaves the replaced key working and lists it as retiring."""
+    code, out, _ = run("rotate", stack.secret, "--grace-period", "24h", "--output", "json")
+    assert code == 0
+    assert json.loads(out)["previous_key_deleted"] is False
+    assert stack.emulator.key_works(stack.old_key)
+    assert [e["key_id"] for e in stack.current()["retiring"]] == [stack.old_key_id]
+    code, out, _ = run("prune", stack.secret, "--output", "json")
+    assert json.loads(out)["actions"] == []  # not due for a day
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--grace-period", "soon"), ("--test-timeout", "0"), ("--timeout", "0")]
+)
+def test_malformed_durations_are_refused_before_anything_changes(
+    stack: Stack, flag: str, value: str
+) -> None:
+    """A bad duration exits 2 with the flag named."""
+    before = stack.snapshot()
+    code, _, err = run("rotate", stack.secret, flag, value)
+    assert code == 2
+    assert flag in err
+    assert stack.snapshot() == before

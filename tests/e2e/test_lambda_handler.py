@@ -47,7 +47,7 @@ def test_handler_steps_are_safe_to_replay(stack: Stack) -> None:
     ("bad", "fragment"),
     [
         ({"Step": "rotate"}, "unknown rotation step"),
-        ({"ClientRequestToken": "12345678-1234-1234-1234-123456789012"}, "not a version"),
+        ({"ClientRequestToken": "12345678-1234-1234-1234-123456789012"}, "a version of secret"),
         ({"SecretId": "openai/none"}, "not found"),
     ],
 )

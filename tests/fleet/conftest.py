@@ -17,7 +17,7 @@ from rotator.domain.sensitive import Sensitive
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer
 
-ADMIN_SECRET = "openai/admin-key"  # noqa: S105 - a secret's name
+ADMIN_SECRET = "openai/admin-key"
 
 
 @dataclass

@@ -1,0 +1,21 @@
+"""The operator's recovery moves, as single functions: ``rotator recover`` and ``rotator prune``.
+
+Scenarios call only these two, so the harness follows whatever the maintenance module does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rotator.rotation.engine import RotationEngine
+from rotator.rotation.maintenance import apply_plan, plan_prune, plan_recover
+
+
+def recover(engine: RotationEngine, secret_id: str) -> list[str]:
+    """``rotator recover SECRET_ID --yes``: delete the stuck version's key, drop AWSPENDING."""
+    return apply_plan(engine, plan_recover(engine, secret_id))
+
+
+def prune(engine: RotationEngine, secret_id: str) -> list[str]:
+    """``rotator prune SECRET_ID --yes`` run once the safety margin has passed."""
+    return apply_plan(engine, plan_prune(engine, secret_id, margin=timedelta(0)))
