@@ -266,7 +266,11 @@ class RotationEngine:
             margin=self.policy.orphan_margin,
             spare_token=spare_token,
         ):
-            admin.delete_service_account(current.project_id, orphan.id)
+            try:
+                admin.delete_service_account(current.project_id, orphan.id)
+            except ServiceError as error:  # pruning is a courtesy here; `rotator prune` retries
+                log.warning("orphan_not_deleted", service_account_id=orphan.id, error=str(error))
+                continue
             log.info("orphan_deleted", service_account_id=orphan.id, reason="unrecorded")
 
     def _settle_key_only_entries(

@@ -104,3 +104,18 @@ def test_the_next_rotation_also_prunes_orphans(world: World) -> None:
     rotate_locally(world.engine(), world.arn)
     assert orphan.service_account_id not in world.accounts()
     assert world.accounts() == [world.current()["service_account_id"]]
+
+
+def test_a_failing_orphan_delete_does_not_block_the_rotation(world: World) -> None:
+    """Pruning inside createSecret is best effort: the rotation goes on, prune retries later."""
+    orphan = world.emulator.add_service_account(
+        world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
+    )
+    world.advance(3600)
+    world.emulator.inject("DELETE", orphan.service_account_id, "status", status=500, times=1000)
+    assert rotate_locally(world.engine(), world.arn).status == "rotated"
+    assert orphan.service_account_id in world.accounts()
+    world.emulator.clear_faults()
+    engine = world.engine()
+    apply_plan(engine, plan_prune(engine, world.arn))
+    assert world.accounts() == [world.current()["service_account_id"]]
