@@ -1,7 +1,8 @@
 """Benchmark 3: cold start, as ratios to ``import boto3`` measured in the same run.
 
 * the Lambda handler: ``import handler`` alone, and with the imports its first invocation adds
-  (the adapters, boto3, botocore.config, httpx): what a cold container really pays;
+  (the adapters, botocore — rotator creates its client from botocore, not boto3 — and httpx):
+  what a cold container really pays;
 * ``rotator --help``: wall time of the whole process, and whether it loaded boto3.
 """
 
@@ -20,7 +21,7 @@ from common import median
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_CALL = (
     "import handler; import rotator.adapters.secretsmanager, rotator.adapters.openai_http; "
-    "import boto3.session, botocore.config"
+    "import botocore.session, botocore.config"
 )
 
 

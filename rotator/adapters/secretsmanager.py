@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -86,8 +86,10 @@ def build_client(
     ``AWS_ENDPOINT_URL_SECRETS_MANAGER``/``AWS_ENDPOINT_URL``, profiles and credential providers
     work unchanged. boto3 does not read ``AWS_REGION``: the caller passes it as ``region``.
     """
-    import boto3.session  # noqa: PLC0415 - boto3 takes ~100 ms to import: pay it only here
-    from botocore.config import Config  # noqa: PLC0415 - ditto (~60 ms)
+    # botocore alone, not boto3: boto3's import pulls in s3transfer and resources, which cost
+    # a Lambda cold start ~60 ms and serve nothing here. Configuration is botocore's anyway.
+    import botocore.session  # noqa: PLC0415 - imported on first use, not at CLI start
+    from botocore.config import Config  # noqa: PLC0415 - ditto
 
     config = Config(
         connect_timeout=connect_timeout,
@@ -96,8 +98,15 @@ def build_client(
         max_pool_connections=max_pool_connections,  # fleet runs: one per worker, no overflow
     )
     try:
-        return (session or boto3.session.Session()).client(
-            "secretsmanager", region_name=region, endpoint_url=endpoint_url, config=config
+        if session is not None:
+            return session.client(
+                "secretsmanager", region_name=region, endpoint_url=endpoint_url, config=config
+            )
+        return cast(
+            "SecretsManagerClient",
+            botocore.session.get_session().create_client(
+                "secretsmanager", region_name=region, endpoint_url=endpoint_url, config=config
+            ),
         )
     except BotoCoreError as error:
         raise translate_error(error, action="CreateClient", secret_id=None, region=region) from None

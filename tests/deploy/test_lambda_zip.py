@@ -35,7 +35,7 @@ outside = sorted(
 json.dump({
     "sys_path": sys.path,
     "handler_file": module.__file__,
-    "boto3_file": sys.modules["boto3"].__file__,
+    "botocore_file": sys.modules["botocore"].__file__,
     "httpx_file": sys.modules["httpx"].__file__,
     "outside": outside,
     "results": results,
@@ -112,7 +112,7 @@ def test_unzipped_package_alone_rotates_a_key_in_a_fresh_interpreter(
     report: dict[str, Any] = json.loads(report_file.read_text())
     assert not [p for p in report["sys_path"] if "site-packages" in p]
     assert report["handler_file"] == str(code / "handler.py")
-    assert report["boto3_file"].startswith(str(code))
+    assert report["botocore_file"].startswith(str(code))
     assert report["httpx_file"].startswith(str(code))
     assert report["outside"] == []
     assert report["results"] == [None, None, None, None]
