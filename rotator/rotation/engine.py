@@ -187,6 +187,10 @@ class RotationEngine:
     def now(self) -> datetime:
         return self._now()
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     def admin_for(self, secret: RotatorSecret) -> OpenAIAdmin:
         return self._admin_factory(self._admin_keys.resolve(secret))
 

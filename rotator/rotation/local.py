@@ -18,7 +18,7 @@ from rotator.domain import protocol
 from rotator.domain.naming import service_account_name
 from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import InputError, RotationFailedError, RotatorError
+from rotator.errors import InputError, RotationFailedError, RotatorError, TransientServiceError
 from rotator.ports import DeleteOutcome
 from rotator.rotation.engine import RotationEngine, StepResult
 
@@ -95,7 +95,7 @@ def rotate_locally(
         for step in Step:
             step_started = time.monotonic()
             event = RotationEvent(step=step, secret_id=description.arn, token=token)
-            results[step] = engine.run_step(event, token_may_be_new=step is Step.CREATE)
+            results[step] = _run_step(engine, event)
             if progress is not None:
                 progress(step, results[step], _ms(step_started))
     except RotatorError as error:
@@ -134,6 +134,26 @@ def rotate_locally(
         previous_key_revocation=dict(finish.revocations).get(previous_key or ""),
         duration_ms=_ms(started),
     )
+
+
+#: Attempts of one step when it fails transiently (every step is safe to repeat).
+STEP_ATTEMPTS = 3
+
+
+def _run_step(engine: RotationEngine, event: RotationEvent) -> StepResult:
+    """Run a step, repeating it after a transient failure, as Secrets Manager would."""
+    for attempt in range(STEP_ATTEMPTS):
+        try:
+            return engine.run_step(event, token_may_be_new=event.step is Step.CREATE)
+        except TransientServiceError as error:
+            if attempt == STEP_ATTEMPTS - 1:
+                raise
+            wait = engine.policy.probe_backoff.delay(attempt, engine.clock.rng)
+            if error.retry_after is not None:
+                wait = max(wait, error.retry_after)
+            log.info("step_repeated", step=event.step.value, attempt=attempt + 1, wait_s=wait)
+            engine.clock.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _clear_pending_label(engine: RotationEngine, secret_arn: str, token: str) -> None:
