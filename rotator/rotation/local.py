@@ -104,7 +104,7 @@ def rotate_locally(
         message = str(error)
         promoted = AWSCURRENT in engine.store.describe(description.arn).versions.get(token, ())
         if not promoted:
-            message = f"{message}; {rollback(engine, description.arn, token)}"
+            message = f"{message}; {rollback(engine, description.arn, token, cause=error)}"
         created = results.get(Step.CREATE)
         report = RotationReport(
             secret_id=description.name,
@@ -165,7 +165,9 @@ def _clear_pending_label(engine: RotationEngine, secret_arn: str, token: str) ->
         log.warning("pending_label_kept", version_id=token, error=str(error))
 
 
-def rollback(engine: RotationEngine, secret_arn: str, token: str) -> str:
+def rollback(
+    engine: RotationEngine, secret_arn: str, token: str, *, cause: RotatorError | None = None
+) -> str:
     """Undo an unpromoted rotation; returns a sentence saying what was undone or what remains."""
     remains: list[str] = []
     undone: list[str] = []
@@ -187,9 +189,14 @@ def rollback(engine: RotationEngine, secret_arn: str, token: str) -> str:
                     continue
                 if outcome is DeleteOutcome.DELETED:
                     undone.append(f"deleted service account {account.id}")
-    except InputError:
-        # The admin API refuses this key or project, so no service account was made with it.
-        pass
+    except InputError as error:
+        # The admin API refusing this key or project the same way the rotation was refused
+        # means no account was made with it; any other refusal leaves the question open.
+        if cause is None or type(error) is not type(cause):
+            remains.append(
+                f"could not look for the service account named for version {token} ({error}); "
+                "if it exists, run `rotator prune` once the admin key works"
+            )
     except RotatorError as error:
         remains.append(
             f"could not look for the service account named for version {token} ({error}); "

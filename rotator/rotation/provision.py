@@ -2,21 +2,25 @@
 
 Every check that can fail on bad input runs before the first write, so a refused command has
 changed nothing. The only write that can precede a failure is a service account created by
-``--new-service-account``; it is deleted again if the secret cannot be written.
+``--new-service-account``; it is deleted again if the secret cannot be written (and when the
+create's answer is lost, the account it made is found as new and deleted). ``--force`` records
+the key it replaces as retiring, so the next rotation or ``prune`` deletes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from rotator.domain import protocol
 from rotator.domain.schedule import RotationSchedule
-from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RotatorSecret
+from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
     ConfigError,
+    ResponseLostError,
     RotationInProgressError,
     RotatorError,
     SecretFormatError,
@@ -25,6 +29,7 @@ from rotator.errors import (
 from rotator.ports import (
     AWSCURRENT,
     ApiKeyInfo,
+    CreatedKey,
     KeyProbe,
     OpenAIAdmin,
     ProbeResult,
@@ -185,6 +190,59 @@ def find_key(admin: OpenAIAdmin, probe: KeyProbe, project_id: str, key: Sensitiv
     return found[0]
 
 
+def _parse_quietly(raw: Sensitive | None) -> RotatorSecret | None:
+    try:
+        return RotatorSecret.parse_or_none(raw)
+    except SecretFormatError:
+        return None
+
+
+def _create_account(admin: OpenAIAdmin, project_id: str, name: str) -> CreatedKey:
+    """Create a service account; if the answer is lost, delete what it made (found as new)."""
+    before = {account.id for account in admin.list_service_accounts(project_id)}
+    try:
+        return admin.create_service_account(project_id, name)
+    except ResponseLostError:
+        for account in admin.list_service_accounts(project_id):
+            if account.name == name and account.id not in before:
+                admin.delete_service_account(project_id, account.id)
+        raise ResponseLostError(
+            f"OpenAI did not answer the create of service account {name!r}; any account it "
+            "made was deleted again: run the same `rotator init` again"
+        ) from None
+
+
+def _holds_key(store: SecretStore, secret_id: str, key_id: str) -> bool:
+    try:
+        held = _parse_quietly(store.get_value(secret_id, stage=AWSCURRENT))
+    except RotatorError:
+        return False
+    return held is not None and held.key_id == key_id
+
+
+def _init_result(
+    secret_id: str,
+    store: SecretStore,
+    *,
+    project_id: str,
+    key_id: str,
+    account_id: str | None,
+    source: KeySource,
+    existing: SecretDescription | None,
+) -> InitResult:
+    description = store.describe(secret_id)
+    return InitResult(
+        secret_id=secret_id,
+        arn=description.arn,
+        created_secret=existing is None,
+        version_id=description.version_with(AWSCURRENT),
+        project_id=project_id,
+        key_id=key_id,
+        service_account_id=account_id,
+        source="existing_key" if source.existing_key is not None else "new_service_account",
+    )
+
+
 def init_secret(
     store: ProvisioningStore,
     admin: OpenAIAdmin,
@@ -196,17 +254,20 @@ def init_secret(
     force: bool = False,
     admin_key_secret_id: str | None = None,
     kms_key_id: str | None = None,
+    now: datetime | None = None,
 ) -> InitResult:
     """Create or fill ``secret_id`` with a correctly shaped value for the given key."""
     validate_init_request(project_id, source)
     existing = existing_secret(store, secret_id)
+    replaced: RotatorSecret | None = None
     if existing is not None and existing.version_with(AWSCURRENT) is not None:
         current = store.get_value(existing.arn, stage=AWSCURRENT)
         if current is not None and current.reveal().strip() and not force:
             raise ConfigError(
-                f"secret {secret_id} already holds a value; pass --force to replace it (the key"
-                " it holds is not deleted)"
+                f"secret {secret_id} already holds a value; pass --force to replace it (a "
+                "rotator key it holds is kept live and recorded as retiring)"
             )
+        replaced = _parse_quietly(current)
     admin.get_project(project_id)  # the admin key works and the project exists
     created_account: str | None = None
     if source.existing_key is not None:
@@ -214,15 +275,24 @@ def init_secret(
         info = find_key(admin, probe, project_id, key)
         key_id, account_id = info.id, info.service_account_id
     else:
-        created = admin.create_service_account(project_id, str(source.new_service_account).strip())
+        created = _create_account(admin, project_id, str(source.new_service_account).strip())
         key, key_id = created.value, created.key_id
         account_id = created_account = created.service_account_id
+    retiring: tuple[RetiringKey, ...] = ()
+    if replaced is not None and replaced.project_id == project_id and replaced.key_id != key_id:
+        # --force must not leave the key it replaces live and unrecorded: the next rotation
+        # or `rotator prune` deletes it (it is due at once).
+        retiring = (
+            *replaced.retiring,
+            RetiringKey(replaced.key_id, replaced.service_account_id, now or datetime.now(UTC)),
+        )
     value = RotatorSecret(
         api_key=key,
         project_id=project_id,
         key_id=key_id,
         service_account_id=account_id,
         admin_key_secret_id=admin_key_secret_id,
+        retiring=retiring,
     ).to_json()
     try:
         if existing is None:
@@ -235,6 +305,21 @@ def init_secret(
             version_id = None
         else:
             arn, version_id = existing.arn, store.put_current(existing.arn, value)
+    except ResponseLostError:
+        # The write may have happened: keep the new key if the secret now holds it.
+        if _holds_key(store, secret_id, key_id):
+            return _init_result(
+                secret_id,
+                store,
+                project_id=project_id,
+                key_id=key_id,
+                account_id=account_id,
+                source=source,
+                existing=existing,
+            )
+        if created_account is not None:
+            admin.delete_service_account(project_id, created_account)
+        raise
     except RotatorError:
         if created_account is not None:
             admin.delete_service_account(project_id, created_account)

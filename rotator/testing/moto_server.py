@@ -204,12 +204,22 @@ def seed_pending_version(
                     f"AWSPENDING is on {version_id} (moto would allow it)"
                 )
             if AWSPENDING in stages:
-                client.update_secret_version_stage(
-                    SecretId=secret_id, VersionStage=AWSPENDING, RemoveFromVersionId=version_id
-                )
-        response = client.rotate_secret(
-            SecretId=secret_id,
-            RotationLambdaARN=function_arn,
-            RotationRules={"AutomaticallyAfterDays": 30},
-        )
+                try:
+                    client.update_secret_version_stage(
+                        SecretId=secret_id, VersionStage=AWSPENDING, RemoveFromVersionId=version_id
+                    )
+                except client.exceptions.InvalidParameterException:
+                    # A concurrent rotation moved AWSPENDING first: as on AWS, this one is late.
+                    raise RotationInProgressError(
+                        f"AWSPENDING moved off {version_id} while seeding (another rotation)"
+                    ) from None
+        try:
+            response = client.rotate_secret(
+                SecretId=secret_id,
+                RotationLambdaARN=function_arn,
+                RotationRules={"AutomaticallyAfterDays": 30},
+            )
+        except client.exceptions.InvalidRequestException as error:
+            # moto's (inverted, H2) in-progress check met a concurrent rotation's label.
+            raise RotationInProgressError(f"RotateSecret refused: {error}") from None
     return response["VersionId"]

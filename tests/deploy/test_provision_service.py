@@ -174,3 +174,38 @@ def test_schedule_refuses_a_secret_without_a_rotator_value(setup: Setup) -> None
             setup.store, NAME, lambda_arn=LAMBDA, schedule=RotationSchedule("rate(30 days)")
         )
     assert "RotateSecret" not in setup.store.calls
+
+
+def test_init_force_records_the_replaced_key_as_retiring(setup: Setup) -> None:
+    """--force never leaves the key it replaces live and unrecorded."""
+    setup.init(KeySource(existing_key=Sensitive(setup.seeded.value)))
+    setup.init(KeySource(new_service_account="app-2"), force=True)
+    value = _value(setup.store)
+    assert [entry["key_id"] for entry in value["retiring"]] == [setup.seeded.key_id]  # type: ignore[index, union-attr]
+    assert setup.emulator.key_works(setup.seeded.value)  # still live until a rotation or prune
+
+
+def test_init_lost_create_answer_deletes_the_account_it_made(setup: Setup) -> None:
+    """A lost answer to the create leaves no live, unrecorded service account behind."""
+    before = {a.id for a in setup.emulator.service_accounts(setup.project_id)}
+    setup.emulator.inject("POST", r"/service_accounts$", "drop_after")
+    with pytest.raises(ServiceError, match="run the same `rotator init` again"):
+        setup.init(KeySource(new_service_account="app-2"))
+    assert {a.id for a in setup.emulator.service_accounts(setup.project_id)} == before
+    assert setup.store.list_secrets() == []
+
+
+def test_init_lost_write_answer_keeps_the_key_when_the_write_happened(setup: Setup) -> None:
+    """If CreateSecret took effect but its answer was lost, init succeeds with that key."""
+    from rotator.errors import ResponseLostError
+
+    real_create = setup.store.create_secret
+
+    def create_then_lose(*args: object, **kwargs: object) -> str:
+        real_create(*args, **kwargs)  # type: ignore[arg-type]
+        raise ResponseLostError("CreateSecret sent but no answer came back")
+
+    setup.store.create_secret = create_then_lose  # type: ignore[method-assign]
+    setup.init(KeySource(new_service_account="app-2"))
+    value = _value(setup.store)
+    assert setup.emulator.key_works(str(value["api_key"]))

@@ -107,13 +107,16 @@ def test_mid_fleet_failure_exits_1_lists_it_and_rolls_only_it_back(
 def test_lost_create_answer_is_reconciled_and_the_secret_retried(
     moto_server: MotoServer, fleet_env: OpenAIEmulator
 ) -> None:
-    """A create whose answer is lost is rolled back (found by a fresh listing) and retried."""
+    """A create whose answer is lost is repeated with the same token; the orphan is reconciled."""
     fleet = seed_fleet(moto_server, fleet_env, 4, projects=1)
+    fleet_env.reset_calls()
     fleet_env.inject("POST", "/service_accounts$", "drop_after")
     code, out, err = run("rotate", "--all", "--prefix", "openai/", "--concurrency", "2")
     assert code == 0, err
     lines, _ = json_lines(out)
-    assert sorted(line["attempts"] for line in lines) == [1, 1, 1, 2]
+    assert sorted(line["attempts"] for line in lines) == [1, 1, 1, 1]
+    creates = [c for c in fleet_env.calls if c.method == "POST"]
+    assert len(creates) == 5  # one answer lost, that create repeated by name
     assert fleet.orphans() == []
 
 
