@@ -31,6 +31,16 @@ def _get_runtime() -> Runtime:
     return _runtime
 
 
+def use_runtime(runtime: Runtime | None) -> Runtime | None:
+    """Inject the clients (or None: build them from the environment on the next call).
+
+    Returns the runtime in use before, so a caller can restore or close it.
+    """
+    global _runtime  # the one warm-container runtime, swapped on purpose
+    previous, _runtime = _runtime, runtime
+    return previous
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
     runtime = _get_runtime()
     log.configure(json=True, level=runtime.settings.log_level)  # cheap: sets two globals

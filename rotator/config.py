@@ -49,17 +49,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _shown(url: str) -> str:
+    """A URL as it may appear in a message: no user:password, at most 80 characters."""
+    parts = urlsplit(url.strip())
+    if parts.username or parts.password:
+        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return url[:80]
+
+
 def validate_base_url(url: str) -> str:
     """Accept https URLs, and plain http only on a loopback host."""
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
-            f"OpenAI base URL {url[:80]!r} is not an http(s) URL; use e.g. "
+            f"OpenAI base URL {_shown(url)!r} is not an http(s) URL; use e.g. "
             f"{DEFAULT_OPENAI_BASE_URL}"
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
-            f"OpenAI base URL {url[:80]!r} uses plain http on a non-loopback host; use https "
+            f"OpenAI base URL {_shown(url)!r} uses plain http on a non-loopback host; use https "
             "(plain http is only allowed for 127.0.0.0/8, ::1 and localhost)"
         )
     return url.strip().rstrip("/")

@@ -105,7 +105,7 @@ def _run_init(
     from rotator.rotation.provision import init_secret, resolve_admin_key
 
     settings = _settings(**common)
-    store = SecretsManagerStore(build_client())
+    store = SecretsManagerStore(build_client(region=settings.aws_region))
     admin_key = resolve_admin_key(
         store,
         admin_key_secret_id=settings.admin_key_secret_id,
@@ -170,8 +170,8 @@ def schedule(
         from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
         from rotator.rotation.provision import disable_rotation, schedule_rotation
 
-        _settings(log_level=log_level)
-        store = SecretsManagerStore(build_client())
+        settings = _settings(log_level=log_level)
+        store = SecretsManagerStore(build_client(region=settings.aws_region))
         if plan is None:
             result = disable_rotation(store, secret_id)
             _emit(result.to_json(), output, f"rotation of {result.arn} disabled")

@@ -134,7 +134,8 @@ class RotatorSecret:
     admin_key_secret_id: str | None = None
     rotated_at: datetime | None = None
     retiring: tuple[RetiringKey, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Unknown fields, carried unchanged; kept out of repr (they may hold credentials too).
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def parse(cls, raw: Sensitive) -> RotatorSecret:

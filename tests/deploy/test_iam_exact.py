@@ -63,7 +63,7 @@ def granted(template: dict[str, Any], sid: str) -> set[str]:
 
 
 @pytest.fixture
-def recorded(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, set[str]]]:
+def recorded(world: World) -> Iterator[dict[str, set[str]]]:
     """Run the Lambda's rotations and yield {secret: operations called on it}."""
     recorder = Recorder()
     client = world.aws.client()
@@ -73,7 +73,7 @@ def recorded(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
     runtime = build_runtime(
         settings, lambda_mode=True, store=SecretsManagerStore(client), http=http
     )
-    monkeypatch.setattr(handler, "_runtime", runtime)
+    previous = handler.use_runtime(runtime)
     arn = world.seed_rotated_secret()
     for _ in range(2):  # the second rotation deletes the key the first one retired
         token = world.aws.seed_pending_version(arn)
@@ -87,6 +87,7 @@ def recorded(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
         by_secret[secret_id].add(operation)
     assert not world.emulator.key_works(world.key_value)  # the rotations really happened
     yield {"rotated": by_secret.pop(arn), "admin": by_secret.pop(world.admin_arn), **by_secret}
+    handler.use_runtime(previous)
     http.close()
     client.close()
 

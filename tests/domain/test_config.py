@@ -96,3 +96,11 @@ def test_bad_environment_values_are_refused(env: dict[str, str], fragment: str) 
 def test_durations(text: str, seconds: float) -> None:
     """Durations accept s, m, h and d suffixes."""
     assert parse_duration(text, name="x").total_seconds() == seconds
+
+
+def test_a_refused_base_url_is_quoted_without_its_credentials() -> None:
+    """user:password in a URL never reaches the error message."""
+    with pytest.raises(ConfigError) as caught:
+        validate_base_url("http://me:hunter2@example.com/v1")
+    assert "hunter2" not in str(caught.value)
+    assert "example.com" in str(caught.value)

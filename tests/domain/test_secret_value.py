@@ -88,3 +88,10 @@ def test_service_account_names_round_trip() -> None:
     assert parsed.token == token
     assert parse_service_account_name("my-app") is None
     assert secret_tag(arn) != secret_tag(arn + "x")
+
+
+def test_unknown_fields_stay_out_of_the_repr() -> None:
+    """Fields rotator does not know may be credentials too: repr leaves them out."""
+    value = parse({**VALID, "db_password": "hunter2"})
+    assert "hunter2" not in repr(value)
+    assert value.extra["db_password"] == "hunter2"

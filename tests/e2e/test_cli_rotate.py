@@ -123,3 +123,21 @@ def test_malformed_durations_are_refused_before_anything_changes(
     assert code == 2
     assert flag in err
     assert stack.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "openai/app"],
+        ["schedule", "openai/app", "--off"],
+        ["init", "openai/new", "--project-id", "proj_x", "--new-service-account", "x"],
+    ],
+)
+def test_aws_region_alone_configures_every_command(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """AWS_REGION (the Lambda runtime's variable) works without AWS_DEFAULT_REGION."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    _, _, err = run(*args)
+    assert "no AWS region" not in err

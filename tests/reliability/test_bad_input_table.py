@@ -270,9 +270,9 @@ def _delete(stack: Stack) -> None:
 @pytest.fixture
 def cold_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A cold start (no admin key cached from an earlier test), its clients closed after."""
-    monkeypatch.setattr(handler, "_runtime", None)
+    previous = handler.use_runtime(None)
     yield
-    runtime = handler._runtime
+    runtime = handler.use_runtime(previous)
     if runtime is not None:
         runtime.close()
         runtime.store._client.close()  # type: ignore[attr-defined]
