@@ -22,22 +22,28 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 @contextmanager
-def _errors_to_exit(output: str = "text", secret_id: str | None = None) -> Iterator[None]:
-    """Map rotator errors to one line on stderr and the documented exit code."""
+def _errors_to_exit(
+    output: str = "text", secret_id: str | None = None, *, rotation: bool = False
+) -> Iterator[None]:
+    """Map rotator errors to one line on stderr and the documented exit code.
+
+    With ``rotation``, JSON output keeps the rotation report's shape (every field present).
+    """
     try:
         yield
     except RotatorError as error:
         if output == "json":
             from rotator.cli.output import emit_json
 
-            emit_json(
-                {
-                    "secret_id": secret_id,
-                    "status": "failed",
-                    "error": str(error),
-                    "step": error.step,
-                }
-            )
+            shape: dict[str, object] = {"secret_id": secret_id}
+            if rotation:
+                from rotator.rotation.local import RotationReport
+
+                shape = RotationReport(
+                    secret_id=secret_id or "", version_id="", status=""
+                ).to_json()
+                shape["version_id"] = None
+            emit_json({**shape, "status": "failed", "error": str(error), "step": error.step})
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
 
@@ -209,7 +215,7 @@ def rotate(  # click passes every parameter by keyword
     from rotator.rotation.local import RotationFailure, rotate_locally
     from rotator.rotation.remote import rotate_remotely
 
-    with _errors_to_exit(output, secret_id):
+    with _errors_to_exit(output, secret_id, rotation=True):
         settings = _settings(test_timeout=test_timeout, grace_period=grace_period, **common)
         runtime = build_runtime(settings, lambda_mode=False)
         try:

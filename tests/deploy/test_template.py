@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 from typing import Any
 
 import pytest
@@ -58,16 +59,19 @@ def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test
         "ROTATOR_ADMIN_KEY_SECRET_ID",
         "OPENAI_BASE_URL",
         "ROTATOR_TEST_TIMEOUT",
+        "ROTATOR_GRACE_PERIOD",
         "LOG_LEVEL",
     }
     sample = {
         "ROTATOR_ADMIN_KEY_SECRET_ID": "arn:aws:secretsmanager:us-east-1:1:secret:a-abcdef",
         "OPENAI_BASE_URL": template["Parameters"]["OpenAIBaseUrl"]["Default"],
         "ROTATOR_TEST_TIMEOUT": variables["ROTATOR_TEST_TIMEOUT"],
+        "ROTATOR_GRACE_PERIOD": template["Parameters"]["GracePeriod"]["Default"],
         "LOG_LEVEL": template["Parameters"]["LogLevel"]["Default"],
     }
     settings = Settings.from_env(sample, allow_env_admin_key=False)
-    assert settings.test_timeout + 60 <= props["Timeout"] <= 900
+    timeouts = settings.test_timeout + settings.revocation_timeout
+    assert timeouts + 30 <= props["Timeout"] <= 900
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
 
 
@@ -159,3 +163,21 @@ def test_every_checkov_skip_carries_a_reason(template: dict[str, Any]) -> None:
     for skip in skips:
         assert skip["id"].startswith("CKV_")
         assert len(skip["comment"]) > 40
+
+
+def test_prune_schedule_sends_the_event_the_handler_accepts(template: dict[str, Any]) -> None:
+    """The optional prune rule targets the function with {"Action": "prune", "SecretId": ...}."""
+    from rotator.domain.protocol import prune_target
+
+    rule = template["Resources"]["PruneRule"]
+    assert rule["Condition"] == "PrunesOneSecret"
+    (target,) = rule["Properties"]["Targets"]
+    body, variables = target["Input"]["Fn::Sub"]
+    rendered = body.replace("${Target}", "arn:aws:secretsmanager:us-east-1:1:secret:a-abcdef")
+    assert (
+        prune_target(json.loads(rendered)) == "arn:aws:secretsmanager:us-east-1:1:secret:a-abcdef"
+    )
+    assert set(variables) == {"Target"}
+    permission = template["Resources"]["PrunePermission"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["PruneRule", "Arn"]}

@@ -141,3 +141,24 @@ def test_aws_region_alone_configures_every_command(
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     _, _, err = run(*args)
     assert "no AWS region" not in err
+
+
+def test_json_output_keeps_the_report_shape_on_bad_input(stack: Stack) -> None:
+    """A refused rotation still prints one JSON object with every documented field."""
+    code, out, _ = run("rotate", "openai/missing", "--output", "json")
+    assert code == 2
+    report = json.loads(out)
+    assert report["status"] == "failed"
+    assert "not found" in report["error"]
+    assert set(report) >= {
+        "secret_id",
+        "version_id",
+        "status",
+        "key_id",
+        "service_account_id",
+        "previous_key_id",
+        "previous_key_deleted",
+        "duration_ms",
+        "error",
+        "step",
+    }
