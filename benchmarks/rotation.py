@@ -21,6 +21,7 @@ from rotator.composition import build_runtime
 from rotator.config import Settings
 from rotator.domain.protocol import Step
 from rotator.fleet_runtime import build_fleet_runtime
+from rotator.rotation.fleet_cache import VersionValueCache
 from rotator.rotation.local import rotate_locally
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
@@ -64,7 +65,8 @@ def _local(aws: MotoServer, emulator: OpenAIEmulator, base_url: str, runs: int) 
     measured = Measured("local (`rotate SECRET --local`)", Counter(), Counter(), 0)
     for _ in range(runs):
         store = CountingStore(SecretsManagerStore(aws.client()))
-        runtime = build_runtime(settings, lambda_mode=False, store=store)
+        # As the CLI wires it: build_runtime wraps the boto3 store it builds in this cache.
+        runtime = build_runtime(settings, lambda_mode=False, store=VersionValueCache(store))
         emulator.reset_calls()
         started = time.perf_counter()
         rotate_locally(runtime.engine, seeded.names[0])
