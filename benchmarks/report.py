@@ -94,7 +94,7 @@ def write_report(
         "| what | ratio | target |",
         "|---|---|---|",
         f"| `import handler` (lambda/handler.py) alone | {cold.handler_import:.2f}x | - |",
-        f"| handler + first invocation's imports (adapters, boto3, httpx) | "
+        f"| handler + first invocation's imports (adapters, botocore, httpx) | "
         f"{cold.handler_first_call:.2f}x | ≤ 1.30x {_verdict(cold.handler_first_call <= 1.3)} |",
         f"| `rotator --help` wall time vs `python -c 'import boto3'` | {cold.help_wall:.2f}x | - |",
         f"| `rotator --help` imports boto3/botocore | {'yes' if cold.help_imports_boto3 else 'no'}"
