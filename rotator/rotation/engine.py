@@ -19,28 +19,25 @@ from rotator.domain.protocol import AWSCURRENT, AWSPENDING, Decision, RotationEv
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
-    CleanupError,
     KeyTestFailedError,
     RotationInProgressError,
     RotatorError,
     SecretFormatError,
     SecretNotFoundError,
-    ServiceError,
     StageConflictError,
     UnknownVersionError,
     VersionConflictError,
 )
 from rotator.ports import (
     AdminFactory,
-    DeleteOutcome,
     KeyProbe,
     OpenAIAdmin,
     ProbeResult,
     SecretDescription,
     SecretStore,
-    ServiceAccount,
 )
 from rotator.retry import Backoff, Clock
+from rotator.rotation import retirement
 from rotator.rotation.admin_key import AdminKeyResolver
 
 log = structlog.get_logger("rotator.engine")
@@ -218,7 +215,15 @@ class RotationEngine:
         for orphan in (account for account in accounts if account.name == name):
             admin.delete_service_account(current.project_id, orphan.id)
             log.info("orphan_deleted", service_account_id=orphan.id, version_id=event.token)
-        self._prune_orphans(admin, arn, current, accounts, spare_token=event.token)
+        retirement.prune_orphans(
+            admin,
+            secret_arn=arn,
+            current=current,
+            accounts=accounts,
+            now=self._now(),
+            margin=self.policy.orphan_margin,
+            spare_token=event.token,
+        )
         retiring = protocol.retiring_after_rotation(
             current,
             current_version_id=current_id,
@@ -226,7 +231,9 @@ class RotationEngine:
             grace=self.policy.grace_period,
             live_service_accounts=frozenset(a.id for a in accounts if a.name != name),
         )
-        retiring = self._settle_key_only_entries(admin, current.project_id, retiring)
+        retiring = retirement.settle_key_only_entries(
+            admin, current.project_id, retiring, now=self._now()
+        )
         created = admin.create_service_account(current.project_id, name)
         new = current.successor(
             api_key=created.value,
@@ -251,45 +258,6 @@ class RotationEngine:
                 Step.CREATE, "already_created", pending.key_id, pending.service_account_id
             )
         return StepResult(Step.CREATE, "created", created.key_id, created.service_account_id)
-
-    def _prune_orphans(
-        self,
-        admin: OpenAIAdmin,
-        arn: str,
-        current: RotatorSecret,
-        accounts: list[ServiceAccount],
-        *,
-        spare_token: str,
-    ) -> None:
-        """Delete this secret's old unrecorded service accounts (leftovers of crashed runs)."""
-        for orphan in protocol.orphans(
-            accounts,
-            secret_arn=arn,
-            recorded=protocol.recorded_service_accounts(current),
-            now=self._now(),
-            margin=self.policy.orphan_margin,
-            spare_token=spare_token,
-        ):
-            try:
-                admin.delete_service_account(current.project_id, orphan.id)
-            except ServiceError as error:  # pruning is a courtesy here; `rotator prune` retries
-                log.warning("orphan_not_deleted", service_account_id=orphan.id, error=str(error))
-                continue
-            log.info("orphan_deleted", service_account_id=orphan.id, reason="unrecorded")
-
-    def _settle_key_only_entries(
-        self, admin: OpenAIAdmin, project_id: str, retiring: tuple[RetiringKey, ...]
-    ) -> tuple[RetiringKey, ...]:
-        """Drop due key-only entries (no service account) once their key is gone."""
-        now = self._now()
-        kept = []
-        for entry in retiring[:-1]:
-            if entry.service_account_id is None and entry.not_after <= now:
-                outcome = admin.delete_api_key(project_id, entry.key_id)
-                if outcome is not DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
-                    continue
-            kept.append(entry)
-        return (*kept, retiring[-1])
 
     # -- setSecret ----------------------------------------------------------------------
 
@@ -319,20 +287,17 @@ class RotationEngine:
 
     def wait_until_accepted(self, key: Sensitive, *, key_id: str) -> None:
         """GET /models with ``key`` until it answers 200, for at most ``test_timeout``."""
-        start = self._clock.monotonic()
-        attempt = 0
-        last = ProbeResult.UNAVAILABLE
-        while True:
-            last = self._probe.check(key)
-            if last is ProbeResult.ACCEPTED:
-                return
-            wait = self.policy.probe_backoff.delay(attempt, self._clock.rng)
-            elapsed = self._clock.monotonic() - start
-            if elapsed + wait > self.policy.test_timeout:
-                break
-            log.info("key_not_yet_accepted", key_id=key_id, result=last.value, attempt=attempt)
-            self._clock.sleep(wait)
-            attempt += 1
+        last = retirement.poll_probe(
+            self._probe,
+            key,
+            until=ProbeResult.ACCEPTED,
+            timeout=self.policy.test_timeout,
+            backoff=self.policy.probe_backoff,
+            clock=self._clock,
+            key_id=key_id,
+        )
+        if last is ProbeResult.ACCEPTED:
+            return
         reason = "rejected with 401" if last is ProbeResult.REJECTED else "unreachable"
         raise KeyTestFailedError(
             f"key {key_id} was still {reason} by GET /models after "
@@ -362,7 +327,7 @@ class RotationEngine:
                 )
             self.store.move_stage(arn, AWSCURRENT, to_version=event.token, from_version=expected)
             outcome = "promoted"
-        deleted = self.retire_due_keys(new, admin=self.admin_for(new))
+        deleted = retirement.retire_due_keys(self.admin_for(new), new, now=self._now())
         revocations = tuple(
             (entry.key_id, self.confirm_revoked(arn, entry))
             for entry in new.retiring
@@ -390,57 +355,22 @@ class RotationEngine:
         old = RotatorSecret.parse(raw)
         if old.key_id != entry.key_id:
             return "unchecked"
-        start = self._clock.monotonic()
-        attempt = 0
-        while True:
-            if self._probe.check(old.api_key) is ProbeResult.REJECTED:
-                log.info("revocation_confirmed", key_id=entry.key_id)
-                return "confirmed"
-            wait = self.policy.probe_backoff.delay(attempt, self._clock.rng)
-            if self._clock.monotonic() - start + wait > self.policy.revocation_timeout:
-                log.warning(
-                    "old_key_still_accepted",
-                    key_id=entry.key_id,
-                    waited_s=round(self._clock.monotonic() - start, 1),
-                    hint="OpenAI may take minutes to revoke; check the key in the dashboard",
-                )
-                return "unconfirmed"
-            self._clock.sleep(wait)
-            attempt += 1
-
-    def retire_due_keys(self, secret: RotatorSecret, *, admin: OpenAIAdmin) -> tuple[str, ...]:
-        """Delete every retiring key whose time has come; never the secret's own key."""
-        due, _later = protocol.split_due(secret.retiring, now=self._now())
-        deleted: list[str] = []
-        failed: list[str] = []
-        for entry in due:
-            if entry.key_id == secret.key_id or (
-                entry.service_account_id is not None
-                and entry.service_account_id == secret.service_account_id
-            ):
-                continue
-            try:
-                self.delete_key(admin, secret.project_id, entry)
-            except (ServiceError, CleanupError) as error:
-                failed.append(f"{entry.key_id} ({error})")
-                continue
-            deleted.append(entry.key_id)
-        if failed:
-            raise CleanupError(
-                f"could not delete old key(s) {', '.join(failed)}; they stay recorded in "
-                "the secret and the next attempt deletes them (or run `rotator prune`)"
-            )
-        return tuple(deleted)
-
-    @staticmethod
-    def delete_key(admin: OpenAIAdmin, project_id: str, entry: RetiringKey) -> DeleteOutcome:
-        """Delete a replaced key: its service account when it has one, else the key itself."""
-        if entry.service_account_id is not None:
-            return admin.delete_service_account(project_id, entry.service_account_id)
-        outcome = admin.delete_api_key(project_id, entry.key_id)
-        if outcome is DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
-            raise CleanupError(
-                f"OpenAI refused to delete key {entry.key_id} because it belongs to a "
-                "service account the secret does not name; delete that service account"
-            )
-        return outcome
+        result = retirement.poll_probe(
+            self._probe,
+            old.api_key,
+            until=ProbeResult.REJECTED,
+            timeout=self.policy.revocation_timeout,
+            backoff=self.policy.probe_backoff,
+            clock=self._clock,
+            key_id=entry.key_id,
+        )
+        if result is ProbeResult.REJECTED:
+            log.info("revocation_confirmed", key_id=entry.key_id)
+            return "confirmed"
+        log.warning(
+            "old_key_still_accepted",
+            key_id=entry.key_id,
+            waited_s=self.policy.revocation_timeout,
+            hint="OpenAI may take minutes to revoke; check the key in the dashboard",
+        )
+        return "unconfirmed"
