@@ -20,6 +20,8 @@ from rotator.errors import ConfigError
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+#: No timeout, grace period or margin rotator takes is sensibly longer than this.
+MAX_DURATION = timedelta(days=365)
 
 
 def parse_duration(text: str, *, name: str) -> timedelta:
@@ -30,7 +32,10 @@ def parse_duration(text: str, *, name: str) -> timedelta:
             f"{name} {text[:40]!r} is not a duration; use a number with s, m, h or d, "
             "e.g. 0, 15m or 24h"
         )
-    return timedelta(seconds=float(match["n"]) * _UNITS[match["unit"]])
+    seconds = float(match["n"]) * _UNITS[match["unit"]]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ConfigError(f"{name} {text[:40]!r} is longer than a year; use at most 365d")
+    return timedelta(seconds=seconds)
 
 
 def parse_seconds(text: str, *, name: str) -> float:

@@ -370,7 +370,7 @@ class RotationEngine:
         log.warning(
             "old_key_still_accepted",
             key_id=entry.key_id,
-            waited_s=self.policy.revocation_timeout,
+            timeout_s=self.policy.revocation_timeout,
             hint="OpenAI may take minutes to revoke; check the key in the dashboard",
         )
         return "unconfirmed"

@@ -138,6 +138,8 @@ def rotate_locally(
 
 #: Attempts of one step when it fails transiently (every step is safe to repeat).
 STEP_ATTEMPTS = 3
+#: A server's Retry-After is honoured up to this many seconds, so one answer cannot stall us.
+MAX_RETRY_AFTER = 60.0
 
 
 def _run_step(engine: RotationEngine, event: RotationEvent) -> StepResult:
@@ -150,7 +152,7 @@ def _run_step(engine: RotationEngine, event: RotationEvent) -> StepResult:
                 raise
             wait = engine.policy.probe_backoff.delay(attempt, engine.clock.rng)
             if error.retry_after is not None:
-                wait = max(wait, error.retry_after)
+                wait = max(wait, min(error.retry_after, MAX_RETRY_AFTER))
             log.info("step_repeated", step=event.step.value, attempt=attempt + 1, wait_s=wait)
             engine.clock.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover

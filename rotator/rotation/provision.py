@@ -19,12 +19,14 @@ from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RetiringKey, RotatorSe
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
+    CleanupError,
     ConfigError,
     ResponseLostError,
     RotationInProgressError,
     RotatorError,
     SecretFormatError,
     SecretNotFoundError,
+    ServiceError,
 )
 from rotator.ports import (
     AWSCURRENT,
@@ -203,20 +205,30 @@ def _create_account(admin: OpenAIAdmin, project_id: str, name: str) -> CreatedKe
     try:
         return admin.create_service_account(project_id, name)
     except ResponseLostError:
-        for account in admin.list_service_accounts(project_id):
-            if account.name == name and account.id not in before:
-                admin.delete_service_account(project_id, account.id)
+        try:
+            for account in admin.list_service_accounts(project_id):
+                if account.name == name and account.id not in before:
+                    admin.delete_service_account(project_id, account.id)
+        except RotatorError as error:
+            raise CleanupError(
+                f"OpenAI did not answer the create of service account {name!r}, and looking "
+                f"for it failed too ({error}): delete any account named {name!r} made just now "
+                "in project settings, then run `rotator init` again"
+            ) from None
         raise ResponseLostError(
             f"OpenAI did not answer the create of service account {name!r}; any account it "
             "made was deleted again: run the same `rotator init` again"
         ) from None
 
 
-def _holds_key(store: SecretStore, secret_id: str, key_id: str) -> bool:
+def _holds_key(store: SecretStore, secret_id: str, key_id: str) -> bool | None:
+    """Whether AWSCURRENT now holds ``key_id``; None when that cannot be read."""
     try:
         held = _parse_quietly(store.get_value(secret_id, stage=AWSCURRENT))
-    except RotatorError:
+    except SecretNotFoundError:
         return False
+    except RotatorError:
+        return None
     return held is not None and held.key_id == key_id
 
 
@@ -243,6 +255,45 @@ def _init_result(
     )
 
 
+def _value_to_replace(
+    store: SecretStore,
+    existing: SecretDescription | None,
+    secret_id: str,
+    *,
+    project_id: str,
+    force: bool,
+) -> RotatorSecret | None:
+    """The rotator value ``--force`` replaces; refuses to replace without it."""
+    if existing is None or existing.version_with(AWSCURRENT) is None:
+        return None
+    current = store.get_value(existing.arn, stage=AWSCURRENT)
+    if current is not None and current.reveal().strip() and not force:
+        raise ConfigError(
+            f"secret {secret_id} already holds a value; pass --force to replace it (a "
+            "rotator key it holds is kept live and recorded as retiring)"
+        )
+    replaced = _parse_quietly(current)
+    if replaced is not None and replaced.project_id != project_id:
+        raise ConfigError(
+            f"secret {secret_id} holds key {replaced.key_id} of project "
+            f"{replaced.project_id}; replacing it with a key of {project_id} would leave it "
+            "live and unrecorded: rotate or delete it first, or use another secret"
+        )
+    return replaced
+
+
+def _still_retiring(
+    replaced: RotatorSecret | None, key_id: str, *, now: datetime
+) -> tuple[RetiringKey, ...]:
+    """--force never leaves the key it replaces (nor those it retires) live and unrecorded:
+    the next rotation or `rotator prune` deletes them (due at once)."""
+    if replaced is None:
+        return ()
+    if replaced.key_id == key_id:
+        return replaced.retiring
+    return (*replaced.retiring, RetiringKey(replaced.key_id, replaced.service_account_id, now))
+
+
 def init_secret(
     store: ProvisioningStore,
     admin: OpenAIAdmin,
@@ -259,15 +310,7 @@ def init_secret(
     """Create or fill ``secret_id`` with a correctly shaped value for the given key."""
     validate_init_request(project_id, source)
     existing = existing_secret(store, secret_id)
-    replaced: RotatorSecret | None = None
-    if existing is not None and existing.version_with(AWSCURRENT) is not None:
-        current = store.get_value(existing.arn, stage=AWSCURRENT)
-        if current is not None and current.reveal().strip() and not force:
-            raise ConfigError(
-                f"secret {secret_id} already holds a value; pass --force to replace it (a "
-                "rotator key it holds is kept live and recorded as retiring)"
-            )
-        replaced = _parse_quietly(current)
+    replaced = _value_to_replace(store, existing, secret_id, project_id=project_id, force=force)
     admin.get_project(project_id)  # the admin key works and the project exists
     created_account: str | None = None
     if source.existing_key is not None:
@@ -278,21 +321,13 @@ def init_secret(
         created = _create_account(admin, project_id, str(source.new_service_account).strip())
         key, key_id = created.value, created.key_id
         account_id = created_account = created.service_account_id
-    retiring: tuple[RetiringKey, ...] = ()
-    if replaced is not None and replaced.project_id == project_id and replaced.key_id != key_id:
-        # --force must not leave the key it replaces live and unrecorded: the next rotation
-        # or `rotator prune` deletes it (it is due at once).
-        retiring = (
-            *replaced.retiring,
-            RetiringKey(replaced.key_id, replaced.service_account_id, now or datetime.now(UTC)),
-        )
     value = RotatorSecret(
         api_key=key,
         project_id=project_id,
         key_id=key_id,
         service_account_id=account_id,
         admin_key_secret_id=admin_key_secret_id,
-        retiring=retiring,
+        retiring=_still_retiring(replaced, key_id, now=now or datetime.now(UTC)),
     ).to_json()
     try:
         if existing is None:
@@ -305,9 +340,17 @@ def init_secret(
             version_id = None
         else:
             arn, version_id = existing.arn, store.put_current(existing.arn, value)
-    except ResponseLostError:
-        # The write may have happened: keep the new key if the secret now holds it.
-        if _holds_key(store, secret_id, key_id):
+    except ServiceError as error:
+        # A lost answer or a 5xx: the write may have happened. Keep the new key if the secret
+        # holds it; delete it only when the secret is known not to.
+        holds = _holds_key(store, secret_id, key_id)
+        if holds is None and created_account is not None:
+            raise CleanupError(
+                f"writing {secret_id} failed ({error}) and it could not be read back: service "
+                f"account {created_account} may now be the secret's key. Run `rotator status "
+                f"{secret_id}`; if it does not show key {key_id}, delete that account"
+            ) from None
+        if holds:
             return _init_result(
                 secret_id,
                 store,

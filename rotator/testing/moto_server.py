@@ -220,6 +220,8 @@ def seed_pending_version(
                 RotationRules={"AutomaticallyAfterDays": 30},
             )
         except client.exceptions.InvalidRequestException as error:
+            if "in progress" not in str(error):
+                raise
             # moto's (inverted, H2) in-progress check met a concurrent rotation's label.
             raise RotationInProgressError(f"RotateSecret refused: {error}") from None
     return response["VersionId"]

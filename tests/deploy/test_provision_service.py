@@ -209,3 +209,51 @@ def test_init_lost_write_answer_keeps_the_key_when_the_write_happened(setup: Set
     setup.init(KeySource(new_service_account="app-2"))
     value = _value(setup.store)
     assert setup.emulator.key_works(str(value["api_key"]))
+
+
+def test_init_5xx_on_the_write_deletes_the_new_account_only_when_unwritten(setup: Setup) -> None:
+    """A 5xx that did not write: the account made for it is deleted again, nothing is left."""
+    from rotator.errors import TransientServiceError
+
+    before = {a.id for a in setup.emulator.service_accounts(setup.project_id)}
+
+    def refuse(operation: str, _secret: str) -> None:
+        if operation == "CreateSecret":
+            raise TransientServiceError("CreateSecret: 503 from Secrets Manager")
+
+    setup.store.before_call = refuse
+    with pytest.raises(TransientServiceError):
+        setup.init(KeySource(new_service_account="app-2"))
+    assert {a.id for a in setup.emulator.service_accounts(setup.project_id)} == before
+
+
+def test_init_keeps_the_account_when_the_write_cannot_be_checked(setup: Setup) -> None:
+    """If the write's outcome cannot be read back, the key is kept and the message names it."""
+    from rotator.errors import CleanupError, TransientServiceError
+
+    def fail_write_and_read(operation: str, _secret: str) -> None:
+        if operation in {"CreateSecret", "GetSecretValue"}:
+            raise TransientServiceError(f"{operation}: 503 from Secrets Manager")
+
+    before = {a.id for a in setup.emulator.service_accounts(setup.project_id)}
+    setup.store.before_call = fail_write_and_read
+    with pytest.raises(CleanupError, match="may now be the secret's key"):
+        setup.init(KeySource(new_service_account="app-2"))
+    assert len({a.id for a in setup.emulator.service_accounts(setup.project_id)} - before) == 1
+
+
+def test_init_force_refuses_to_orphan_a_key_of_another_project(setup: Setup) -> None:
+    """Replacing a key of project A with one of project B would lose track of A's key."""
+    setup.init(KeySource(existing_key=Sensitive(setup.seeded.value)))
+    other = setup.emulator.add_project(name="other")
+    with pytest.raises(ConfigError, match="would leave it live and unrecorded"):
+        init_secret(
+            setup.store,
+            setup.openai.admin(Sensitive(setup.admin_key)),
+            setup.openai,
+            secret_id=NAME,
+            project_id=other,
+            source=KeySource(new_service_account="x"),
+            force=True,
+        )
+    assert _value(setup.store)["key_id"] == setup.seeded.key_id

@@ -81,6 +81,8 @@ def test_settings_from_env_reads_each_variable_once() -> None:
         ({"ROTATOR_TEST_TIMEOUT": "soon"}, "ROTATOR_TEST_TIMEOUT"),
         ({"ROTATOR_TEST_TIMEOUT": "0"}, "more than 0"),
         ({"ROTATOR_GRACE_PERIOD": "-1h"}, "ROTATOR_GRACE_PERIOD"),
+        ({"ROTATOR_GRACE_PERIOD": "99999999999d"}, "at most 365d"),
+        ({"ROTATOR_GRACE_PERIOD": "1" + "0" * 400}, "at most 365d"),
         ({"OPENAI_BASE_URL": "http://example.com"}, "non-loopback"),
     ],
 )
