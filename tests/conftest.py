@@ -1,4 +1,4 @@
-"""Shared fixtures: a moto server for the session, and dummy AWS settings for one test."""
+"""Shared fixtures: moto and the OpenAI emulator for the session, dummy AWS settings per test."""
 
 from __future__ import annotations
 
@@ -7,12 +7,20 @@ from collections.abc import Iterator
 import pytest
 
 from rotator.testing.moto_server import MotoServer
+from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """moto on 127.0.0.1 for the whole session; call ``reset()`` for a clean slate."""
     with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[OpenAIEmulatorServer]:
+    """The OpenAI emulator on 127.0.0.1 for the whole session; tests seed their own project."""
+    with OpenAIEmulatorServer(OpenAIEmulator()) as server:
         yield server
 
 

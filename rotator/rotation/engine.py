@@ -30,6 +30,7 @@ from rotator.errors import (
 )
 from rotator.ports import (
     AdminFactory,
+    DeleteOutcome,
     KeyProbe,
     OpenAIAdmin,
     ProbeResult,
@@ -151,7 +152,11 @@ class RotationEngine:
         except UnknownVersionError:
             # Either a wrong token, or this rotation's version lost every label to another
             # rotation's PutSecretValue. Its key must not live on, and the message should say.
-            self._delete_accounts_named_for(description.arn, event.token)
+            try:
+                deleted, live = self.delete_accounts_named_for(description.arn, event.token)
+                log.warning("overtaken_rotation_cleaned", deleted=deleted, live=live or None)
+            except RotatorError as error:
+                log.warning("overtaken_rotation_not_cleaned", error=str(error))
             if self.store.get_value(description.arn, version_id=event.token) is None:
                 raise
             raise RotationInProgressError(
@@ -160,18 +165,29 @@ class RotationEngine:
                 f"(`rotator status {description.name}`)"
             ) from None
 
-    def _delete_accounts_named_for(self, arn: str, token: str) -> None:
-        """A rotation overtaken by another must not leave its key behind (best effort)."""
-        try:
-            current = self._read(arn, version_id=None, stage=AWSCURRENT)
-            admin = self.admin_for(current)
-            name = service_account_name(arn, token)
-            for account in admin.list_service_accounts(current.project_id):
-                if account.name == name and account.id != current.service_account_id:
-                    admin.delete_service_account(current.project_id, account.id)
-                    log.warning("overtaken_rotation_cleaned", service_account_id=account.id)
-        except RotatorError as error:
-            log.warning("overtaken_rotation_not_cleaned", version_id=token, error=str(error))
+    def delete_accounts_named_for(self, arn: str, token: str) -> tuple[list[str], list[str]]:
+        """Delete the service accounts made for ``token`` (never the current key's one).
+
+        Returns (deleted ids, one sentence per account still live); finding them may raise.
+        """
+        current = RotatorSecret.parse_or_none(self.store.get_value(arn, stage=AWSCURRENT))
+        if current is None:
+            return [], []
+        admin = self.admin_for(current)
+        name = service_account_name(arn, token)
+        deleted: list[str] = []
+        live: list[str] = []
+        for account in admin.list_service_accounts(current.project_id):
+            if account.name != name or account.id == current.service_account_id:
+                continue
+            try:
+                outcome = admin.delete_service_account(current.project_id, account.id)
+            except RotatorError as error:
+                live.append(f"service account {account.id} ({name}) is still live ({error})")
+                continue
+            if outcome is DeleteOutcome.DELETED:
+                deleted.append(account.id)
+        return deleted, live
 
     def _read(self, secret_id: str, *, version_id: str | None, stage: str) -> RotatorSecret:
         raw = self.store.get_value(secret_id, version_id=version_id, stage=stage)

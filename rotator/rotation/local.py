@@ -15,11 +15,9 @@ from dataclasses import dataclass
 import structlog
 
 from rotator.domain import protocol
-from rotator.domain.naming import service_account_name
 from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import InputError, RotationFailedError, RotatorError, TransientServiceError
-from rotator.ports import DeleteOutcome
+from rotator.errors import InputError, RotatorError, TransientServiceError
 from rotator.rotation.engine import RotationEngine, StepResult
 
 log = structlog.get_logger("rotator.local")
@@ -174,23 +172,12 @@ def rollback(
     remains: list[str] = []
     undone: list[str] = []
     try:
-        current = RotatorSecret.parse_or_none(engine.store.get_value(secret_arn, stage=AWSCURRENT))
-        if current is not None:
-            admin = engine.admin_for(current)
-            name = service_account_name(secret_arn, token)
-            for account in admin.list_service_accounts(current.project_id):
-                if account.name != name:
-                    continue
-                try:
-                    outcome = admin.delete_service_account(current.project_id, account.id)
-                except RotatorError as error:
-                    remains.append(
-                        f"service account {account.id} ({name}) is still live ({error}): "
-                        f"delete it in the OpenAI dashboard or run `rotator prune`"
-                    )
-                    continue
-                if outcome is DeleteOutcome.DELETED:
-                    undone.append(f"deleted service account {account.id}")
+        deleted, live = engine.delete_accounts_named_for(secret_arn, token)
+        undone += [f"deleted service account {account_id}" for account_id in deleted]
+        remains += [
+            f"{sentence}: delete it in the OpenAI dashboard or run `rotator prune`"
+            for sentence in live
+        ]
     except InputError as error:
         # The admin API refusing this key or project the same way the rotation was refused
         # means no account was made with it; any other refusal leaves the question open.
@@ -221,6 +208,3 @@ def rollback(
 
 def _ms(since: float) -> int:
     return round((time.monotonic() - since) * 1000)
-
-
-__all__ = ["RotationFailedError", "RotationFailure", "RotationReport", "rollback", "rotate_locally"]

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -104,12 +103,6 @@ def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
     )
     return output
-
-
-@pytest.fixture(scope="session")
-def emulator_server() -> Iterator[OpenAIEmulatorServer]:
-    with OpenAIEmulatorServer(OpenAIEmulator()) as server:
-        yield server
 
 
 @dataclass

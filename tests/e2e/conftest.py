@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +12,6 @@ from rotator.adapters.secretsmanager import SecretsManagerStore
 from rotator.domain.sensitive import Sensitive
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer
-
-
-@pytest.fixture(scope="session")
-def emulator_server() -> Iterator[OpenAIEmulatorServer]:
-    with OpenAIEmulatorServer(OpenAIEmulator()) as server:
-        yield server
 
 
 @dataclass

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import emulator_server, stack  # noqa: F401 - fixtures reused as-is
+from tests.e2e.conftest import stack  # noqa: F401 - fixture reused as-is
 from tests.reliability import harness
 from tests.rotation.conftest import world  # noqa: F401 - the in-memory world, reused as-is
 
