@@ -7,35 +7,18 @@ below receives the resulting object.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from rotator.domain.durations import MAX_DURATION, parse_duration
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
-_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhd]?)$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-#: No timeout, grace period or margin rotator takes is sensibly longer than this.
-MAX_DURATION = timedelta(days=365)
-
-
-def parse_duration(text: str, *, name: str) -> timedelta:
-    """``0``, ``90s``, ``15m``, ``24h``, ``7d`` → timedelta; a clear error otherwise."""
-    match = _DURATION.match(text.strip().lower())
-    if match is None:
-        raise ConfigError(
-            f"{name} {text[:40]!r} is not a duration; use a number with s, m, h or d, "
-            "e.g. 0, 15m or 24h"
-        )
-    seconds = float(match["n"]) * _UNITS[match["unit"]]
-    if seconds > MAX_DURATION.total_seconds():
-        raise ConfigError(f"{name} {text[:40]!r} is longer than a year; use at most 365d")
-    return timedelta(seconds=seconds)
+__all__ = ["MAX_DURATION", "Settings", "parse_duration", "parse_seconds", "validate_base_url"]
 
 
 def parse_seconds(text: str, *, name: str) -> float:

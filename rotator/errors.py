@@ -15,6 +15,9 @@ never contain key material.
     │   ├── SecretFormatError      the SecretString is not a valid rotator secret
     │   ├── AdminKeyError          no admin key, or the admin key was rejected / lacks permission
     │   ├── ProjectNotFoundError   the OpenAI project does not exist
+    │   ├── ProjectArchivedError   the OpenAI project is archived: no new keys, old keys dead
+    │   ├── OwnershipError         the secret's value is not proven to be a key it holds
+    │   ├── KeyLifetimeRequiredError OpenAI requires new keys to expire: set a key lifetime
     │   └── RotationInProgressError another rotation holds AWSPENDING
     ├── RotationFailedError        a step failed: exit code 1 (Lambda: raise so AWS retries)
     │   ├── KeyTestFailedError     the pending key never answered GET /models
@@ -72,6 +75,18 @@ class AdminKeyError(InputError):
 
 class ProjectNotFoundError(InputError):
     """The OpenAI project named by the secret does not exist."""
+
+
+class ProjectArchivedError(InputError):
+    """The OpenAI project is archived: it refuses new keys, and its keys no longer work."""
+
+
+class OwnershipError(InputError):
+    """The secret's key, account or project could not be proven to belong together."""
+
+
+class KeyLifetimeRequiredError(InputError):
+    """OpenAI refused a key without (or with too long) an expiry: a lifetime policy applies."""
 
 
 class RotationInProgressError(InputError):

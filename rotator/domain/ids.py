@@ -1,0 +1,53 @@
+"""The shapes of OpenAI ids, checked before an id reaches a URL or a message.
+
+A value pasted into the wrong field (a key where an id belongs) must be refused without being
+echoed, and an id such as ``..`` must never reach a URL path, where it would address another
+endpoint. Errors name the field, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from rotator.errors import ConfigError, InputError, SecretFormatError
+
+#: The one shape of OpenAI key material (``sk-…``, ``sk-proj-…``, ``sk-admin-…``, ``sk-svcacct-…``).
+KEY_PATTERN: Final = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
+
+_SHAPES: Final = {
+    "project_id": ("proj_", re.compile(r"^proj_[A-Za-z0-9_-]{1,128}$")),
+    "key_id": ("key_", re.compile(r"^key_[A-Za-z0-9_-]{1,128}$")),
+    "service_account_id": ("svc_acct_", re.compile(r"^svc_acct_[A-Za-z0-9_-]{1,128}$")),
+}
+
+
+def looks_like_key(value: str) -> bool:
+    """True when ``value`` holds something shaped like an OpenAI key anywhere in it."""
+    return KEY_PATTERN.search(value) is not None or value.strip().startswith("sk-")
+
+
+def check_id(value: str, *, field: str) -> str:
+    """Return ``value`` when it has the shape of the OpenAI id ``field`` names, else refuse."""
+    prefix, shape = _SHAPES[field]
+    if looks_like_key(value):
+        raise SecretFormatError(
+            f"secret field '{field}' holds an API key, not an id; put the key in 'api_key' and "
+            f"the {prefix}… id in '{field}'"
+        )
+    if shape.match(value) is None:
+        raise SecretFormatError(
+            f"secret field '{field}' is not an OpenAI id of the form {prefix}…; "
+            "copy the id from the OpenAI dashboard or `rotator status`"
+        )
+    return value
+
+
+def check_secret_reference(value: str, *, field: str, error: type[InputError] = ConfigError) -> str:
+    """A Secrets Manager name or ARN given as a reference; refuse key material in it."""
+    if looks_like_key(value):
+        raise error(
+            f"{field} holds an API key, not a secret name or ARN; store the key in its own "
+            f"secret and give {field} that secret's name"
+        )
+    return value
