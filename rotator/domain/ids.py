@@ -13,7 +13,8 @@ from typing import Final
 from rotator.errors import ConfigError, InputError, SecretFormatError
 
 #: The one shape of OpenAI key material (``sk-…``, ``sk-proj-…``, ``sk-admin-…``, ``sk-svcacct-…``).
-KEY_PATTERN: Final = re.compile(r"sk-[A-Za-z0-9_\-*.]{3,}")
+#: The look-behind keeps names such as ``openai/task-runner`` from counting as keys.
+KEY_PATTERN: Final = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-*.]{3,}")
 
 _SHAPES: Final = {
     "project_id": ("proj_", re.compile(r"^proj_[A-Za-z0-9_-]{1,128}$")),

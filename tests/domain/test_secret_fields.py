@@ -140,6 +140,7 @@ def test_id_checks_and_key_detection() -> None:
     assert check_id("svc_acct_abc", field="service_account_id") == "svc_acct_abc"
     assert looks_like_key(f"prefix {KEY}")
     assert not looks_like_key("openai/admin-key")
+    assert not looks_like_key("openai/task-runner")
     assert check_secret_reference("openai/admin", field="--admin-key-secret-id") == "openai/admin"
     with pytest.raises(ConfigError) as caught:
         check_secret_reference(ADMIN, field="--admin-key-secret-id")
