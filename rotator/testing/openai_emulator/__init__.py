@@ -14,26 +14,33 @@ Over real HTTP on 127.0.0.1::
         httpx.get(f"{server.base_url}/models", headers={"Authorization": f"Bearer {seeded.value}"})
 """
 
-from rotator.testing.openai_emulator.emulator import (
-    Call,
-    OpenAIEmulator,
+from rotator.testing.openai_emulator.emulator import MODEL_READ_SCOPES, Call, OpenAIEmulator
+from rotator.testing.openai_emulator.faults import FAULT_KINDS, FaultKind, ManualClock
+from rotator.testing.openai_emulator.key_handlers import REFUSED_DELETE
+from rotator.testing.openai_emulator.schemas import REQUEST_SCHEMAS
+from rotator.testing.openai_emulator.seeding import (
+    KeyView,
     SeededKey,
+    SeededUserKey,
     ServiceAccountView,
 )
-from rotator.testing.openai_emulator.faults import FAULT_KINDS, FaultKind, ManualClock
-from rotator.testing.openai_emulator.handlers import REFUSED_DELETE
-from rotator.testing.openai_emulator.schemas import REQUEST_SCHEMAS
 from rotator.testing.openai_emulator.server import OpenAIEmulatorServer
+from rotator.testing.openai_emulator.wire import DeleteKnob, EndpointKnob
 
 __all__ = [
     "FAULT_KINDS",
+    "MODEL_READ_SCOPES",
     "REFUSED_DELETE",
     "REQUEST_SCHEMAS",
     "Call",
+    "DeleteKnob",
+    "EndpointKnob",
     "FaultKind",
+    "KeyView",
     "ManualClock",
     "OpenAIEmulator",
     "OpenAIEmulatorServer",
     "SeededKey",
+    "SeededUserKey",
     "ServiceAccountView",
 ]
