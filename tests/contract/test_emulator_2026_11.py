@@ -669,3 +669,11 @@ def test_every_route_is_an_operation_of_the_spec() -> None:
     assert served <= declared
     assert ("post", KEY) in served
     assert {("get", ADMIN), ("post", ADMIN), ("delete", f"{ADMIN}/{{key_id}}")} <= served
+
+
+def test_expire_key_seed_ends_a_key_now(api: Api, emu: OpenAIEmulator, seeded: SeededKey) -> None:
+    """emu.expire_key ends a key as its lifetime would: 401, unlisted, updates refused."""
+    emu.expire_key(seeded.key_id)
+    assert api.probe(seeded.value).status_code == 401
+    assert api.keys(owner_project_access="any")["data"] == []
+    assert api.admin.post(api.key(seeded.key_id), json={"scopes": []}).status_code == 400

@@ -8,6 +8,11 @@ In process::
     seeded = emu.add_service_account(project_id, "app")
     client = httpx.Client(transport=emu.transport(), base_url="http://openai.test/v1")
 
+Time comes from ``now``/``monotonic``/``sleep`` (a :class:`ManualClock` in tests), so keys with
+``expires_in_seconds`` expire when the clock is advanced. Knobs (plain attributes, read on every
+request) and seed methods are listed on :class:`OpenAIEmulator` and
+:class:`~rotator.testing.openai_emulator.seeding.Seeding`.
+
 Over real HTTP on 127.0.0.1::
 
     with OpenAIEmulatorServer(emu) as server:

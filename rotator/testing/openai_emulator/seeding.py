@@ -166,6 +166,11 @@ class Seeding:
             key = self._state.add_user_key(project_id, user, name, now)
             return SeededUserKey(user.id, key.id, key.value)
 
+    def expire_key(self, key_id: str) -> None:
+        """End a key now, as its lifetime would (it stays retrievable, unlisted, answers 401)."""
+        with self._lock:
+            self._state.keys[key_id].expires_at = self._clock()
+
     def revoke_key(self, key_id: str) -> None:
         """Revoke a key out of band (another admin, leak auto-revocation)."""
         with self._lock:
