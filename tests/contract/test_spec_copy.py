@@ -1,4 +1,4 @@
-"""The vendored OpenAPI spec is the shared reference, byte for byte."""
+"""The vendored OpenAPI specs are the shared references, byte for byte."""
 
 from __future__ import annotations
 
@@ -6,19 +6,33 @@ from pathlib import Path
 
 import pytest
 
-VENDORED = Path(__file__).with_name("openai-admin-openapi.yaml")
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "openai-admin-openapi.yaml"
+HERE = Path(__file__).parent
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+#: The official subset (2026-08) and the newer overlay (2026-11) the emulator is held to.
+SPECS = ("openai-admin-openapi.yaml", "openai-admin-openapi-2026-11.yaml")
 
 
-def test_vendored_spec_equals_the_shared_reference() -> None:
+@pytest.mark.parametrize("name", SPECS)
+def test_vendored_spec_equals_the_shared_reference(name: str) -> None:
     """The copy under tests/contract is unchanged from ../shared/reference (when present)."""
-    if not SHARED.exists():
-        pytest.skip(f"{SHARED} is not available here; the vendored copy is authoritative")
-    assert VENDORED.read_bytes() == SHARED.read_bytes()
+    shared = REFERENCE / name
+    if not shared.exists():
+        pytest.skip(f"{shared} is not available here; the vendored copy is authoritative")
+    assert (HERE / name).read_bytes() == shared.read_bytes()
 
 
-def test_vendored_spec_is_the_admin_subset_of_openapi_3_1() -> None:
+@pytest.mark.parametrize("name", SPECS)
+def test_vendored_spec_is_the_admin_subset_of_openapi_3_1(name: str) -> None:
     """The vendored file is an OpenAPI 3.1 document holding the admin paths rotator calls."""
-    text = VENDORED.read_text(encoding="utf-8")
+    text = (HERE / name).read_text(encoding="utf-8")
     assert "openapi: 3.1.0" in text
     assert "/organization/projects/{project_id}/service_accounts:" in text
+
+
+def test_newer_spec_has_the_operations_the_emulator_serves() -> None:
+    """The 2026-11 overlay carries key update and expiry fields; the 2026-08 subset does not."""
+    newer = (HERE / SPECS[1]).read_text(encoding="utf-8")
+    older = (HERE / SPECS[0]).read_text(encoding="utf-8")
+    assert "operationId: update-project-api-key" in newer
+    assert "operationId: update-project-api-key" not in older
+    assert "expires_in_seconds" in newer

@@ -7,11 +7,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rotator.testing.openai_emulator import handlers
-from rotator.testing.openai_emulator.state import AdminKeyRecord, State, mask_key
+from rotator.testing.openai_emulator import admin_handlers, handlers, key_handlers
+from rotator.testing.openai_emulator.records import AdminKeyRecord, mask_key
+from rotator.testing.openai_emulator.state import State
 from rotator.testing.openai_emulator.wire import ApiError, Ctx, Knobs, Reply, Request
 
 Auth = Literal["project", "admin_read", "admin_write"]
+#: Endpoints an older server lacks, each switched by the emulator knob of the same name.
+Feature = Literal["per_account_key_endpoint", "key_update_endpoint"]
 
 NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header"
@@ -34,6 +37,7 @@ class Route:
     template: str
     auth: Auth
     handler: Callable[[Ctx], Reply]
+    feature: Feature | None = None
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -42,32 +46,32 @@ class Route:
 
 
 _P = "/organization/projects/{project_id}"
+_SA = f"{_P}/service_accounts/{{service_account_id}}"
+_KEY = f"{_P}/api_keys/{{api_key_id}}"
+_ADMIN = "/organization/admin_api_keys"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/models", "project", handlers.list_models),
     Route("GET", _P, "admin_read", handlers.get_project),
+    Route("POST", f"{_P}/archive", "admin_write", handlers.archive_project),
     Route("GET", f"{_P}/service_accounts", "admin_read", handlers.list_service_accounts),
     Route("POST", f"{_P}/service_accounts", "admin_write", handlers.create_service_account),
-    Route(
-        "GET",
-        f"{_P}/service_accounts/{{service_account_id}}",
-        "admin_read",
-        handlers.get_service_account,
-    ),
-    Route(
-        "DELETE",
-        f"{_P}/service_accounts/{{service_account_id}}",
-        "admin_write",
-        handlers.delete_service_account,
-    ),
+    Route("GET", _SA, "admin_read", handlers.get_service_account),
+    Route("DELETE", _SA, "admin_write", handlers.delete_service_account),
     Route(
         "POST",
-        f"{_P}/service_accounts/{{service_account_id}}/api_keys",
+        f"{_SA}/api_keys",
         "admin_write",
-        handlers.create_service_account_key,
+        key_handlers.create_service_account_key,
+        "per_account_key_endpoint",
     ),
-    Route("GET", f"{_P}/api_keys", "admin_read", handlers.list_api_keys),
-    Route("GET", f"{_P}/api_keys/{{api_key_id}}", "admin_read", handlers.get_api_key),
-    Route("DELETE", f"{_P}/api_keys/{{api_key_id}}", "admin_write", handlers.delete_api_key),
+    Route("GET", f"{_P}/api_keys", "admin_read", key_handlers.list_api_keys),
+    Route("GET", _KEY, "admin_read", key_handlers.get_api_key),
+    Route("POST", _KEY, "admin_write", key_handlers.update_api_key, "key_update_endpoint"),
+    Route("DELETE", _KEY, "admin_write", key_handlers.delete_api_key),
+    Route("GET", _ADMIN, "admin_read", admin_handlers.list_admin_keys),
+    Route("POST", _ADMIN, "admin_write", admin_handlers.create_admin_key),
+    Route("GET", f"{_ADMIN}/{{key_id}}", "admin_read", admin_handlers.get_admin_key),
+    Route("DELETE", f"{_ADMIN}/{{key_id}}", "admin_write", admin_handlers.delete_admin_key),
 )
 
 
@@ -81,6 +85,10 @@ def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 
 def invalid_url(request: Request) -> ApiError:
     return ApiError(404, f"Invalid URL ({request.method} /v1{request.path})")
+
+
+def method_not_allowed(request: Request) -> ApiError:
+    return ApiError(405, f"Method Not Allowed ({request.method} /v1{request.path})")
 
 
 def _bearer(headers: Mapping[str, str]) -> str:
@@ -104,13 +112,24 @@ def authenticate(
     """The admin key calling an admin route (None for ``/models``), or the 401/403 to answer."""
     token = _bearer(request.headers)
     admin = state.admin_keys.get(token)
+    if admin is not None and admin.expired(now):
+        admin = None
     project_key = state.keys_by_value.get(token)
+    # An expired key, or a key of an archived project, is refused like a revoked one: the
+    # references give no other status or code for either (openai-admin-api-2026-12.md §6, §9).
+    if project_key is not None and (
+        project_key.expired(now) or state.projects[project_key.project_id].archived
+    ):
+        project_key = None
     if route.auth == "project":
         if admin is not None:
             raise ApiError(401, ADMIN_KEY_ON_MODELS, code="invalid_api_key")
         if project_key is None or monotonic < project_key.minted_at + knobs.propagation_delay:
             raise _incorrect_key(token)
         project_key.last_used_at = now
+        if project_key.scopes and not knobs.model_read_scopes & set(project_key.scopes):
+            message = _MISSING_SCOPE.format(scope="api.model.read")
+            raise ApiError(401, message, code="missing_scope")
         return None
     if admin is None:
         if project_key is not None:
@@ -120,6 +139,7 @@ def authenticate(
     if route.auth == "admin_write" and admin.scopes == "read":
         message = _MISSING_SCOPE.format(scope="api.management.write")
         raise ApiError(403, message, code="missing_scope")
+    admin.last_used_at = now
     return admin
 
 

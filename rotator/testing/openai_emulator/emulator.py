@@ -7,16 +7,28 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from rotator.testing.openai_emulator.app import dispatch, find_route, invalid_url
+from rotator.testing.openai_emulator.app import (
+    Route,
+    dispatch,
+    find_route,
+    invalid_url,
+    method_not_allowed,
+)
 from rotator.testing.openai_emulator.faults import Fault, FaultBook, FaultKind, TokenBucket
-from rotator.testing.openai_emulator.state import AdminScopes, State
-from rotator.testing.openai_emulator.wire import ApiError, DeleteKnob, Reply, Request
+from rotator.testing.openai_emulator.seeding import Seeding
+from rotator.testing.openai_emulator.state import State
+from rotator.testing.openai_emulator.wire import ApiError, DeleteKnob, EndpointKnob, Reply, Request
+
+#: Scopes that let a restricted key call ``GET /models`` (scope names vary between sources:
+#: openai-admin-api.md §8 and openai-admin-api-2026-12.md §6). A key with no scopes has All.
+MODEL_READ_SCOPES = frozenset(
+    {"api.model.read", "api.model.request", "model.request", "api.all.read"}
+)
 
 _SERVER_ERRORS = {
     500: "The server had an error while processing your request. Sorry about that!",
@@ -34,30 +46,19 @@ class Call(NamedTuple):
     status: int | None
 
 
-@dataclass(frozen=True)
-class SeededKey:
-    service_account_id: str
-    key_id: str
-    value: str
-
-
-@dataclass(frozen=True)
-class ServiceAccountView:
-    id: str
-    name: str
-    created_at: int
-    role: str
-
-
-class OpenAIEmulator:
+class OpenAIEmulator(Seeding):
     """A stateful, thread-safe fake of the OpenAI Administration API (plus ``GET /models``).
 
     Knobs, read on every request: ``latency`` (seconds slept per request, outside the lock),
     ``propagation_delay`` (seconds a newly minted key answers 401 on ``/models``),
     ``admin_rate_limit_rps`` (token bucket on admin routes; 429 + ``Retry-After`` beyond it),
-    ``delete_service_account_keys`` (``"allow"``, or ``"refuse"`` for the older API's 400),
-    ``bare_string_errors`` (``{"error": "<message>"}``) and ``strict`` (400 for request bodies
-    that do not conform to the spec).
+    ``delete_service_account_keys`` (``"allow"``, or ``"refuse"`` for the older API's 400 on a
+    service-account key), ``per_account_key_endpoint`` and ``key_update_endpoint``
+    (``"present"``, or ``"404"``/``"405"`` for an older server without the endpoint),
+    ``max_key_lifetime`` (the organization's key-lifetime policy in seconds, None for none; a
+    project's own is set with :meth:`set_project_key_lifetime`), ``model_read_scopes`` (scopes
+    that let a restricted key list models), ``bare_string_errors`` (``{"error": "<message>"}``)
+    and ``strict`` (400 for request bodies that do not conform to the 2026-11 spec).
     """
 
     def __init__(
@@ -74,6 +75,10 @@ class OpenAIEmulator:
         self.propagation_delay = 0.0
         self.admin_rate_limit_rps: float | None = None
         self.delete_service_account_keys: DeleteKnob = "allow"
+        self.per_account_key_endpoint: EndpointKnob = "present"
+        self.key_update_endpoint: EndpointKnob = "present"
+        self.max_key_lifetime: int | None = None
+        self.model_read_scopes: frozenset[str] = MODEL_READ_SCOPES
         self.bare_string_errors = False
         self.calls: list[Call] = []
         self._now = now
@@ -83,66 +88,6 @@ class OpenAIEmulator:
         self._state = State(org_id)
         self._faults = FaultBook()
         self._bucket = TokenBucket()
-
-    # -- seeding -------------------------------------------------------------------------
-
-    def add_project(self, name: str = "rotator demo", *, org_id: str | None = None) -> str:
-        """Create a project (in another organization when ``org_id`` is given); its id."""
-        with self._lock:
-            org = org_id or self._state.org_id
-            return self._state.add_project(name, org, int(self._now())).id
-
-    def archive_project(self, project_id: str) -> None:
-        with self._lock:
-            self._state.projects[project_id].archived_at = int(self._now())
-
-    def add_admin_key(self, scopes: AdminScopes = "all", *, org_id: str | None = None) -> str:
-        """An admin key value: ``"all"`` permissions or ``"read"`` only, in ``org_id``'s org."""
-        with self._lock:
-            return self._state.add_admin_key(scopes, org_id or self._state.org_id).value
-
-    def add_service_account(self, project_id: str, name: str) -> SeededKey:
-        """A service account with one key that already works (it is past propagation)."""
-        with self._lock:
-            if project_id not in self._state.projects:
-                raise ValueError(f"no project {project_id} in the emulator")
-            account = self._state.add_service_account(project_id, name, int(self._now()))
-        return self.add_service_account_key(project_id, account.id)
-
-    def add_service_account_key(
-        self, project_id: str, service_account_id: str, name: str = "Secret Key"
-    ) -> SeededKey:
-        """Another working key for an existing service account."""
-        with self._lock:
-            account = self._state.service_accounts[service_account_id]
-            if account.project_id != project_id:
-                raise ValueError(f"{service_account_id} is not in {project_id}")
-            key = self._state.add_key(account, name, int(self._now()), float("-inf"))
-            return SeededKey(account.id, key.id, key.value)
-
-    def revoke_key(self, key_id: str) -> None:
-        """Revoke a key out of band (another admin, leak auto-revocation)."""
-        with self._lock:
-            self._state.delete_key(key_id)
-
-    # -- inspection ----------------------------------------------------------------------
-
-    def live_key_ids(self, project_id: str) -> set[str]:
-        with self._lock:
-            return {key.id for key in self._state.keys_of(project_id)}
-
-    def service_accounts(self, project_id: str) -> list[ServiceAccountView]:
-        with self._lock:
-            return [
-                ServiceAccountView(a.id, a.name, a.created_at, a.role)
-                for a in self._state.accounts_of(project_id)
-            ]
-
-    def key_works(self, value: str) -> bool:
-        """Whether ``GET /models`` would accept this key right now."""
-        with self._lock:
-            key = self._state.keys_by_value.get(value)
-            return key is not None and (self._monotonic() >= key.minted_at + self.propagation_delay)
 
     def reset_calls(self) -> None:
         with self._lock:
@@ -214,6 +159,8 @@ class OpenAIEmulator:
             reply = Reply(0, drop="before")
         elif found is None:
             reply = invalid_url(request).reply(bare=self.bare_string_errors)
+        elif (absent := self._absent(found[0], request)) is not None:
+            reply = absent.reply(bare=self.bare_string_errors)
         else:
             route, params = found
             refused = self._admit(route.auth)
@@ -231,6 +178,15 @@ class OpenAIEmulator:
         template = found[0].template if found else request.path
         self.calls.append(Call(request.method, template, None if reply.drop else reply.status))
         return reply
+
+    def _absent(self, route: Route, request: Request) -> ApiError | None:
+        """The older server's answer for an endpoint switched off by its knob, else None."""
+        knob: EndpointKnob = "present" if route.feature is None else getattr(self, route.feature)
+        if knob == "404":
+            return invalid_url(request)
+        if knob == "405":
+            return method_not_allowed(request)
+        return None
 
     def _admit(self, auth: str) -> Reply | None:
         if auth == "project":

@@ -1,7 +1,7 @@
-"""What the emulated organization holds: projects, service accounts, admin and project keys.
+"""What the emulated organization holds: one :class:`State` owning every record.
 
-Plain records and one :class:`State` that owns them. :class:`State` takes no lock itself: the
-emulator serializes every request through one lock around it.
+:class:`State` takes no lock itself: the emulator serializes every request through one lock
+around it.
 """
 
 from __future__ import annotations
@@ -11,117 +11,15 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
-AdminScopes = Literal["all", "read"]
-JsonObject = dict[str, object]
-
-
-def new_key_value(prefix: str) -> str:
-    """A fresh key value, shaped like OpenAI's (``sk-svcacct-…``, ``sk-admin-…``)."""
-    return f"{prefix}{secrets.token_urlsafe(48)}"
-
-
-def mask_key(value: str) -> str:
-    """A key as OpenAI quotes it in a 401 message: known prefix, stars, last four characters."""
-    for prefix in ("sk-svcacct-", "sk-admin-", "sk-proj-", "sk-"):
-        if value.startswith(prefix) and len(value) > len(prefix) + 8:
-            return f"{prefix}****...{value[-4:]}"
-    return "****"
-
-
-@dataclass
-class ProjectRecord:
-    id: str
-    name: str
-    org_id: str
-    created_at: int
-    archived_at: int | None = None
-
-    def to_json(self) -> JsonObject:
-        return {
-            "id": self.id,
-            "object": "organization.project",
-            "name": self.name,
-            "created_at": self.created_at,
-            "archived_at": self.archived_at,
-            "status": "active" if self.archived_at is None else "archived",
-        }
-
-
-@dataclass
-class ServiceAccountRecord:
-    id: str
-    project_id: str
-    name: str
-    role: Literal["member", "none"]
-    created_at: int
-
-    def to_json(self) -> JsonObject:
-        return {
-            "object": "organization.project.service_account",
-            "id": self.id,
-            "name": self.name,
-            "role": self.role,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass
-class ApiKeyRecord:
-    """A service-account key. ``minted_at`` is on the monotonic clock (for propagation delay)."""
-
-    id: str
-    value: str
-    name: str
-    project_id: str
-    service_account: ServiceAccountRecord
-    created_at: int
-    minted_at: float
-    scopes: tuple[str, ...] = ()
-    last_used_at: int | None = None
-
-    @property
-    def redacted_value(self) -> str:
-        return f"{self.value[:6]}...{self.value[-3:]}"
-
-    def created_json(self) -> JsonObject:
-        """The key as returned once, at creation (``ServiceAccountApiKeyBody``)."""
-        return {
-            "object": "organization.project.service_account.api_key",
-            "value": self.value,
-            "name": self.name,
-            "created_at": self.created_at,
-            "id": self.id,
-        }
-
-    def to_json(self) -> JsonObject:
-        """The key as listed (``ProjectApiKey``): redacted, with its owning service account."""
-        account = self.service_account
-        return {
-            "object": "organization.project.api_key",
-            "redacted_value": self.redacted_value,
-            "name": self.name,
-            "created_at": self.created_at,
-            "last_used_at": self.last_used_at,
-            "id": self.id,
-            "owner_project_access": "active",
-            "owner": {
-                "type": "service_account",
-                "service_account": {
-                    "id": account.id,
-                    "name": account.name,
-                    "created_at": account.created_at,
-                    "role": account.role,
-                },
-            },
-        }
-
-
-@dataclass(frozen=True)
-class AdminKeyRecord:
-    id: str
-    value: str
-    org_id: str
-    scopes: AdminScopes
+from rotator.testing.openai_emulator.records import (
+    AdminKeyRecord,
+    AdminScopes,
+    ApiKeyRecord,
+    ProjectRecord,
+    ServiceAccountRecord,
+    UserRecord,
+    new_key_value,
+)
 
 
 @dataclass
@@ -147,10 +45,22 @@ class State:
         self.projects[project.id] = project
         return project
 
-    def add_admin_key(self, scopes: AdminScopes, org_id: str) -> AdminKeyRecord:
-        key = AdminKeyRecord(self.new_id("key_"), new_key_value("sk-admin-"), org_id, scopes)
+    def add_admin_key(
+        self,
+        scopes: AdminScopes,
+        org_id: str,
+        now: int,
+        *,
+        name: str | None = "Seeded Admin Key",
+        expires_at: int | None = None,
+    ) -> AdminKeyRecord:
+        value = new_key_value("sk-admin-")
+        key = AdminKeyRecord(self.new_id("key_"), value, org_id, scopes, name, now, expires_at)
         self.admin_keys[key.value] = key
         return key
+
+    def admin_key_by_id(self, key_id: str) -> AdminKeyRecord | None:
+        return next((k for k in self.admin_keys.values() if k.id == key_id), None)
 
     def add_service_account(
         self, project_id: str, name: str, now: int, *, role: Literal["member", "none"] = "member"
@@ -165,7 +75,9 @@ class State:
         name: str,
         now: int,
         minted_at: float,
+        *,
         scopes: tuple[str, ...] = (),
+        expires_at: int | None = None,
     ) -> ApiKeyRecord:
         key = ApiKeyRecord(
             id=self.new_id("key_"),
@@ -176,7 +88,24 @@ class State:
             created_at=now,
             minted_at=minted_at,
             scopes=scopes,
+            expires_at=expires_at,
         )
+        return self._store(key)
+
+    def add_user_key(self, project_id: str, user: UserRecord, name: str, now: int) -> ApiKeyRecord:
+        key = ApiKeyRecord(
+            id=self.new_id("key_"),
+            value=new_key_value("sk-proj-"),
+            name=name,
+            project_id=project_id,
+            service_account=None,
+            created_at=now,
+            minted_at=float("-inf"),
+            user=user,
+        )
+        return self._store(key)
+
+    def _store(self, key: ApiKeyRecord) -> ApiKeyRecord:
         self.keys[key.id] = key
         self.keys_by_value[key.value] = key
         return key
@@ -188,13 +117,14 @@ class State:
     def delete_service_account(self, account_id: str) -> None:
         """Delete the account and revoke every key it owns."""
         del self.service_accounts[account_id]
-        for key in [k for k in self.keys.values() if k.service_account.id == account_id]:
+        for key in [k for k in self.keys.values() if k.service_account_id == account_id]:
             self.delete_key(key.id)
 
     def accounts_of(self, project_id: str) -> list[ServiceAccountRecord]:
         found = [a for a in self.service_accounts.values() if a.project_id == project_id]
         return sorted(found, key=lambda a: self.order[a.id])
 
-    def keys_of(self, project_id: str) -> list[ApiKeyRecord]:
-        found = [k for k in self.keys.values() if k.project_id == project_id]
+    def keys_of(self, project_id: str, now: int) -> list[ApiKeyRecord]:
+        """The project's enabled keys (expired ones are not), in creation order."""
+        found = [k for k in self.keys.values() if k.project_id == project_id and not k.expired(now)]
         return sorted(found, key=lambda k: self.order[k.id])

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from rotator.testing.openai_emulator.state import AdminKeyRecord, JsonObject, State
+from rotator.testing.openai_emulator.records import AdminKeyRecord, JsonObject
+from rotator.testing.openai_emulator.state import State
 
 DeleteKnob = Literal["allow", "refuse"]
+#: An endpoint the server has (``"present"``), or an older server's answer for it.
+EndpointKnob = Literal["present", "404", "405"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class Knobs(Protocol):
     propagation_delay: float
     delete_service_account_keys: DeleteKnob
     bare_string_errors: bool
+    max_key_lifetime: int | None
+    model_read_scopes: frozenset[str]
 
 
 @dataclass
