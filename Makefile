@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench package clean reliability-doc iac FORCE
+.PHONY: demo test lint typecheck unit bench package clean reliability-doc iac lambda-rt FORCE
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/rotator demo
 
-test: lint typecheck iac package unit
+test: lint typecheck iac package lambda-rt unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check rotator lambda tests
@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(ZIP) lambda-rt
 	$(BIN)/python benchmarks/run.py
 
 reliability-doc: $(STAMP)
@@ -76,6 +76,14 @@ $(TOOLS_STAMP): Makefile
 iac: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check scripts
 	$(BIN)/ruff format --check scripts
-	$(BIN)/mypy --strict scripts/build_lambda_zip.py
+	$(BIN)/mypy --strict scripts/build_lambda_zip.py scripts/lambda_runtime_env.py
 	$(TOOLS)/bin/cfn-lint template.yaml
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+
+# --- The real Lambda runtime client -------------------------------------------------------------
+# `make lambda-rt` sets up build/lambda-rt: a bare python3.13 venv (like /var/lang) and the pinned
+# awslambdaric (like /var/runtime), from cp313 wheels cached in build/wheelhouse/lambda-rt.
+# tests/deploy/test_lambda_runtime_client.py runs the unzipped package on it. Without a
+# python3.13 (PATH or pyenv) it says so and the test skips with that reason.
+lambda-rt: $(STAMP)
+	@$(BIN)/python scripts/lambda_runtime_env.py
