@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import inspect
 import json
+import random
+import re
 from typing import Any
 
 import pytest
 
 import handler
-from rotator.config import Settings
+from rotator.config import Settings, parse_duration
 from rotator.domain.schedule import check_window, validate_duration, validate_expression
+from rotator.errors import RotatorError
 from tests.deploy.conftest import ROOT, build_script
 
 
@@ -105,18 +108,79 @@ def test_rotation_schedule_waits_for_the_permission_and_never_rotates_on_deploy(
     assert "GenerateSecretString" not in secret
 
 
-def test_lambda_permission_is_scoped_to_the_account_and_a_single_secret(
+def test_lambda_permission_is_scoped_to_the_account_and_the_rotated_secrets(
     template: dict[str, Any],
 ) -> None:
-    """SourceAccount always; SourceArn whenever the function rotates one secret."""
+    """SourceAccount always; SourceArn always: the one secret, or the prefix's wildcard ARN."""
     props = _resource(template, "RotationFunctionPermission")["Properties"]
     assert props["Principal"] == "secretsmanager.amazonaws.com"
     assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
-    condition, single, _absent = props["SourceArn"]["Fn::If"]
+    condition, single, prefix = props["SourceArn"]["Fn::If"]
     assert condition == "HasOneSecret"
     assert single == {
         "Fn::If": ["HasSingleSecret", {"Ref": "RotatedSecretArn"}, {"Ref": "ManagedSecret"}]
     }
+    assert prefix == {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+        ":secret:${RotatedSecretNamePrefix}*"
+    }
+
+
+def test_log_group_outlives_the_stack(template: dict[str, Any]) -> None:
+    """The rotation audit trail is retained on stack deletion and on replacement."""
+    group = _resource(template, "RotationFunctionLogGroup")
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso-b"])
+def test_admin_key_secret_arn_accepts_only_full_arns(
+    template: dict[str, Any], partition: str
+) -> None:
+    """A partial ARN (no -AbCdEf suffix) would match no IAM Resource: the stack refuses it."""
+    pattern = re.compile(template["Parameters"]["AdminKeySecretArn"]["AllowedPattern"])
+    base = f"arn:{partition}:secretsmanager:us-east-1:123456789012:secret:openai/admin-key"
+    assert pattern.fullmatch(f"{base}-AbC1eF")
+    for bad in (base, f"{base}-AbC", f"{base}*", "openai/admin-key", f"{base}-AbC1eF/x"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def _grace_samples() -> list[str]:
+    rng = random.Random(365)  # noqa: S311 - fixed test samples, nothing secret
+    samples = ["0", "00", "007d", "1.5h", " 1h", "1H", "-1", "1w", "", "d", "0x10", "1e3"]
+    for unit, seconds in (("", 1), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)):
+        limit = 365 * 86400 // seconds
+        numbers = {*range(0, 1200), *range(limit - 1200, limit + 1200), 10 * limit, 10**8}
+        numbers |= {rng.randrange(0, 2 * limit) for _ in range(500)}
+        samples += [f"{n}{unit}" for n in sorted(numbers)]
+        samples += [f"0{limit}{unit}", f"00{limit + 1}{unit}"]
+    return samples
+
+
+def test_grace_period_pattern_agrees_with_the_runtimes_365_day_cap(
+    template: dict[str, Any],
+) -> None:
+    """Every whole-number duration the template accepts, the Lambda accepts, and back.
+
+    The runtime's parser also tolerates decimals (``1.5h``), spaces and upper case; the
+    template refuses those, a stricter but valid subset.
+    """
+    pattern = re.compile(template["Parameters"]["GracePeriod"]["AllowedPattern"])
+    canonical = re.compile(r"[0-9]+[smhd]?")
+    samples = _grace_samples()
+    for sample in samples:
+        try:
+            parse_duration(sample, name="GracePeriod")
+        except RotatorError:
+            runtime_accepts = False
+        else:
+            runtime_accepts = True
+        template_accepts = pattern.fullmatch(sample) is not None
+        if canonical.fullmatch(sample):
+            assert template_accepts == runtime_accepts, sample
+        else:
+            assert not template_accepts, sample
+    assert {"31536000", "525600m", "8760h", "365d", "0365d"} <= set(samples)
+    assert pattern.fullmatch(template["Parameters"]["GracePeriod"]["Default"])
 
 
 @pytest.mark.parametrize(
