@@ -4,6 +4,8 @@
   out one event per ``GET invocation/next`` (with the request id, deadline, function ARN and
   trace headers Lambda sends) and records every ``invocation/{id}/response``,
   ``invocation/{id}/error`` and ``init/error``.
+* :class:`ForwardProxy`: a plain-HTTP forward proxy, to show the function honours the proxy
+  variables the template sets.
 * :class:`LambdaProcess`: ``build/lambda-rt/lang/bin/python -m awslambdaric <_HANDLER>`` in the
   task folder, with the variables Lambda sets (``_HANDLER``, ``LAMBDA_TASK_ROOT``,
   ``AWS_LAMBDA_RUNTIME_API``, ``AWS_EXECUTION_ENV``, ``AWS_LAMBDA_FUNCTION_NAME``, ...) and the
@@ -17,6 +19,7 @@ timeouts, arm64 (the package is pure Python).
 
 from __future__ import annotations
 
+import http.client
 import json
 import queue
 import subprocess
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 RT = ROOT / "build" / "lambda-rt"
@@ -228,3 +232,69 @@ class LambdaProcess:
     def wait_exit(self, timeout: float = 30) -> int:
         assert self.process is not None
         return self.process.wait(timeout)
+
+
+class ForwardProxy:
+    """A plain-HTTP forward proxy on 127.0.0.1 that records ``(method, host:port)`` it relays.
+
+    Enough to show that a client honours ``HTTP_PROXY``/``HTTPS_PROXY`` (httpx and botocore read
+    both the same way); it does not implement ``CONNECT``, so https targets are out of scope.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: the test reads ``seen``."""
+
+            def _relay(self) -> None:
+                target = urlsplit(self.path)
+                if target.scheme != "http" or not target.netloc:
+                    self.send_error(400, "absolute http:// URLs only")
+                    return
+                proxy.seen.append((self.command, target.netloc))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in {"proxy-connection", "connection", "keep-alive"}
+                }
+                connection = http.client.HTTPConnection(target.netloc, timeout=60)
+                try:
+                    path = target.path + (f"?{target.query}" if target.query else "")
+                    connection.request(self.command, path or "/", body=body, headers=headers)
+                    answer = connection.getresponse()
+                    payload = answer.read()
+                finally:
+                    connection.close()
+                self.send_response(answer.status, answer.reason)
+                for name, value in answer.getheaders():
+                    if name.lower() not in {"transfer-encoding", "connection", "content-length"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_DELETE = do_PUT = _relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

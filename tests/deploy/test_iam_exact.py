@@ -52,7 +52,8 @@ class Recorder:
 def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
     role = template["Resources"]["RotationFunctionRole"]["Properties"]
     found = []
-    for policy in role["Policies"]:
+    for entry in role["Policies"]:
+        policy = entry["Fn::If"][1] if "Fn::If" in entry else entry  # a conditional policy
         for statement in policy["PolicyDocument"]["Statement"]:
             if "Fn::If" in statement:
                 statement = statement["Fn::If"][1]  # noqa: PLW2901 - the conditional statement
@@ -147,7 +148,8 @@ def test_template_grants_no_secretsmanager_action_beyond_the_two_statements(
     for statement in others:
         assert not [a for a in _actions(statement) if a.startswith("secretsmanager:")]
     for statement in _statements(template):
-        assert statement["Resource"] != "*"
+        if statement["Resource"] == "*":  # EC2's Describe* cannot be scoped to a resource
+            assert _actions(statement) == {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}
         assert "*" not in _actions(statement)
 
 
@@ -302,5 +304,40 @@ def test_no_resolved_statement_allows_a_wildcard_action_or_resource(
     """Least privilege holds in every mode, not only in the template's default branch."""
     for mode, found in modes.items():
         for statement in _role(found)["Statement"]:
-            assert "*" not in _listed(statement["Resource"]), mode
+            if "*" in _listed(statement["Resource"]):  # EC2's Describe*: no resource scoping
+                assert set(_listed(statement["Action"])) <= DESCRIBE_ONLY, mode
             assert not [a for a in _listed(statement["Action"]) if a.endswith(":*") or a == "*"]
+
+
+#: The EC2 actions of AWS's managed AWSLambdaVPCAccessExecutionRole (its logs actions the role
+#: already has, scoped to the function's own log group).
+VPC_ACCESS_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+DESCRIBE_ONLY = {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}
+
+
+def test_vpc_modes_get_exactly_the_eni_actions_of_the_vpc_access_role_and_others_none(
+    modes: dict[str, dict[str, Any]],
+) -> None:
+    """In a VPC, Lambda creates the function's ENIs with its role; outside, no EC2 at all.
+
+    The actions that can be scoped are limited to this account and Region.
+    """
+    vpc_modes = [mode for mode in modes if "vpc" in mode]
+    assert vpc_modes
+    for mode, found in modes.items():
+        statements = _role(found)["Statement"]
+        ec2 = {a for s in statements for a in _listed(s["Action"]) if a.startswith("ec2:")}
+        assert ec2 == (VPC_ACCESS_ACTIONS if mode in vpc_modes else set()), mode
+        for statement in statements:
+            actions = set(_listed(statement["Action"]))
+            if actions & VPC_ACCESS_ACTIONS - DESCRIBE_ONLY:
+                assert statement["Resource"] == (
+                    f"arn:aws:ec2:{RESOLVER.REGION}:{RESOLVER.ACCOUNT}:*"
+                ), mode

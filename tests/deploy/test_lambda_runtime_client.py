@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.deploy.conftest import ROOT, World
-from tests.deploy.lambda_runtime import LambdaProcess, RuntimeAPI
+from tests.deploy.lambda_runtime import ForwardProxy, LambdaProcess, RuntimeAPI
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 #: Stands for the workload's key in an event: replaced by the seeded key's value.
@@ -61,6 +61,8 @@ def function_env(template: dict[str, Any], world: World) -> dict[str, str]:
     variables = template["Resources"]["RotationFunction"]["Properties"]["Environment"]
     env: dict[str, str] = {}
     for name, value in variables["Variables"].items():
+        if isinstance(value, dict) and "Fn::If" in value:
+            continue  # optional (HTTPS_PROXY, NO_PROXY): absent with the default parameters
         if isinstance(value, dict):
             value = template["Parameters"][value["Ref"]].get("Default", "")  # noqa: PLW2901
         env[name] = str(value)
@@ -198,3 +200,39 @@ def test_runtime_client_fails_at_init_when_the_handler_name_is_wrong(
     assert api.init_error_type == "Runtime.HandlerNotFound"
     assert api.calls == ["POST init/error"]
     assert exit_code != 0
+
+
+def test_runtime_client_sends_openai_and_secrets_manager_calls_through_the_proxy_variables(
+    runtime_ready: None,
+    task_root: Path,
+    template: dict[str, Any],
+    rotation_world: tuple[World, str, str],
+) -> None:
+    """GIVEN HTTP(S)_PROXY in the function's environment WHEN it rotates THEN both clients use it.
+
+    httpx (``trust_env``, on by default and never switched off by the adapter) and botocore
+    read the proxy variables the same way for http and https; the servers here are plain
+    http, so HTTP_PROXY carries the calls while HTTPS_PROXY is set as the template sets it.
+    """
+    world, arn, token = rotation_world
+    variables = template["Resources"]["RotationFunction"]["Properties"]["Environment"]
+    assert variables["Variables"]["HTTPS_PROXY"] == {
+        "Fn::If": ["HasHttpsProxy", {"Ref": "HttpsProxy"}, {"Ref": "AWS::NoValue"}]
+    }
+    with ForwardProxy() as proxy, RuntimeAPI() as api:
+        env = function_env(template, world)
+        env |= {"HTTPS_PROXY": proxy.url, "HTTP_PROXY": proxy.url}
+        with LambdaProcess(task_root, api, env) as fn:
+            answers = [
+                api.invoke({"Step": step, "SecretId": arn, "ClientRequestToken": token})
+                for step in STEPS
+            ]
+            output = fn.stop()
+    assert [(a.outcome, a.body) for a in answers] == [("response", b"null")] * 4, output[-3000:]
+    hosts = {host for _, host in proxy.seen}
+    openai_host = world.openai.base_url.split("//")[1].split("/")[0]
+    aws_host = world.aws.endpoint_url.split("//")[1].split("/")[0]
+    assert hosts == {openai_host, aws_host}
+    assert ("POST", aws_host) in proxy.seen
+    assert {m for m, h in proxy.seen if h == openai_host} >= {"GET", "POST", "DELETE"}
+    assert not world.emulator.key_works(world.key_value)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import random
 import re
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -58,6 +60,15 @@ def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test
     """Every variable is one Settings.from_env understands; the timeout outlasts testSecret."""
     props = _function(template)
     variables = props["Environment"]["Variables"]
+    optional = {  # read by httpx and botocore themselves, not by Settings
+        name: variables.pop(name) for name in ("HTTPS_PROXY", "NO_PROXY")
+    }
+    assert optional == {
+        "HTTPS_PROXY": {
+            "Fn::If": ["HasHttpsProxy", {"Ref": "HttpsProxy"}, {"Ref": "AWS::NoValue"}]
+        },
+        "NO_PROXY": {"Fn::If": ["HasNoProxy", {"Ref": "NoProxy"}, {"Ref": "AWS::NoValue"}]},
+    }
     assert set(variables) == {
         "ROTATOR_ADMIN_KEY_SECRET_ID",
         "OPENAI_BASE_URL",
@@ -245,3 +256,98 @@ def test_prune_schedule_sends_the_event_the_handler_accepts(template: dict[str, 
     permission = template["Resources"]["PrunePermission"]["Properties"]
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["PruneRule", "Arn"]}
+
+
+def _resolver() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "resolve_iam_policies", ROOT / "scripts" / "resolve_iam_policies.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _deployed_function(template: dict[str, Any], **overrides: str) -> dict[str, Any]:
+    """RotationFunction's properties as CloudFormation resolves them for these parameters."""
+    resolver = _resolver()
+    values = resolver.parameters(template, overrides)
+    props: dict[str, Any] = resolver.Resolver(template, values).resources()["RotationFunction"][
+        "Properties"
+    ]
+    return props
+
+
+def test_function_joins_the_vpc_only_when_subnets_and_security_groups_are_given(
+    template: dict[str, Any],
+) -> None:
+    """VpcConfig lists each comma-separated id; without the parameters there is no VpcConfig."""
+    assert "VpcConfig" not in _deployed_function(template)
+    props = _deployed_function(
+        template, SubnetIds="subnet-0a1b2c3d,subnet-4e5f6a7b", SecurityGroupIds="sg-0a1b2c3d"
+    )
+    assert props["VpcConfig"] == {
+        "SubnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+        "SecurityGroupIds": ["sg-0a1b2c3d"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("subnets", "groups", "accepted"),
+    [
+        ("", "", True),
+        ("subnet-0a1b2c3d", "sg-0a1b2c3d", True),
+        ("subnet-0a1b2c3d", "", False),
+        ("", "sg-0a1b2c3d", False),
+    ],
+)
+def test_stack_refuses_subnets_without_security_groups_and_back(
+    template: dict[str, Any], subnets: str, groups: str, accepted: bool
+) -> None:
+    """The SubnetsAndSecurityGroupsTogether rule: both (VPC placement) or neither."""
+    resolver = _resolver()
+    values = resolver.parameters(template, {"SubnetIds": subnets, "SecurityGroupIds": groups})
+    (assertion,) = template["Rules"]["SubnetsAndSecurityGroupsTogether"]["Assertions"]
+    assert resolver.Resolver(template, values).value(assertion["Assert"]) is accepted
+
+
+@pytest.mark.parametrize(
+    ("name", "good", "bad"),
+    [
+        (
+            "SubnetIds",
+            ["subnet-0a1b2c3d", "subnet-0a1b2c3d4e5f6a7b8,subnet-4e5f6a7b"],
+            ["subnet-1", "subnet-0a1b2c3d, subnet-4e5f6a7b", "sg-0a1b2c3d"],
+        ),
+        (
+            "SecurityGroupIds",
+            ["sg-0a1b2c3d", "sg-0a1b2c3d,sg-4e5f6a7b"],
+            ["sg-xyz", "subnet-0a1b2c3d"],
+        ),
+        ("ReservedConcurrency", ["1", "50", "9999"], ["0", "-1", "10000", "5.5", "05"]),
+        (
+            "HttpsProxy",
+            ["http://proxy.internal:3128", "https://p:8443"],
+            ["proxy:3128", "http:// x"],
+        ),
+    ],
+)
+def test_network_and_concurrency_parameters_accept_only_their_shapes(
+    template: dict[str, Any], name: str, good: list[str], bad: list[str]
+) -> None:
+    """Empty (the default: not used) or a well-formed value; anything else fails the deploy."""
+    parameter = template["Parameters"][name]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert parameter["Default"] == ""
+    for value in ["", *good]:
+        assert pattern.fullmatch(value), value
+    for value in bad:
+        assert not pattern.fullmatch(value), value
+
+
+def test_reserved_concurrency_is_set_only_when_given(template: dict[str, Any]) -> None:
+    """The fleet-wide cap on concurrent rotations is opt-in: it reserves from the account pool."""
+    assert "ReservedConcurrentExecutions" not in _deployed_function(template)
+    props = _deployed_function(template, ReservedConcurrency="5")
+    assert props["ReservedConcurrentExecutions"] == "5"
