@@ -239,3 +239,36 @@ def test_unzipped_package_alone_rotates_a_key_in_a_fresh_interpreter(
     assert new_key not in logs
     assert world.key_value not in logs
     assert world.admin_key not in logs
+
+
+def test_template_handler_resolves_to_the_function_inside_the_code_uri_artifact(
+    lambda_zip: Path, template: dict[str, Any], tmp_path: Path
+) -> None:
+    """What CodeUri names (what `sam deploy` and `sam build` upload) holds Handler's function.
+
+    CodeUri is the zip itself, so `sam build` copies it unchanged and both paths deploy these
+    bytes. Handler is resolved as Lambda resolves it, in a bare interpreter over the unzipped
+    artifact: the module from the zip root, the attribute a callable taking (event, context).
+    """
+    props = template["Resources"]["RotationFunction"]["Properties"]
+    assert ROOT / props["CodeUri"] == ROOT / "dist" / "rotator-lambda.zip"
+    code = _unzip(lambda_zip, tmp_path / "code")
+    probe = (
+        "import importlib, inspect, json, sys; sys.path.insert(0, sys.argv[1]); "
+        "module_name, _, name = sys.argv[2].rpartition('.'); "
+        "module = importlib.import_module(module_name); function = getattr(module, name); "
+        "print(json.dumps([module.__file__, callable(function), "
+        "list(inspect.signature(function).parameters)]))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(code), props["Handler"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    module_file, is_callable, parameters = json.loads(completed.stdout)
+    assert module_file == str(code / "handler.py")
+    assert is_callable
+    assert len(parameters) == 2, parameters
