@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import uuid
 import zipfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import pytest
+from moto.awslambda.models import LambdaFunction
 
+from rotator.testing.moto_server import dummy_session
 from tests.deploy.conftest import ROOT, World
 from tests.deploy.lambda_runtime import ForwardProxy, LambdaProcess, RuntimeAPI
 
@@ -236,3 +240,80 @@ def test_runtime_client_sends_openai_and_secrets_manager_calls_through_the_proxy
     assert ("POST", aws_host) in proxy.seen
     assert {m for m, h in proxy.seen if h == openai_host} >= {"GET", "POST", "DELETE"}
     assert not world.emulator.key_works(world.key_value)
+
+
+def test_moto_rotate_secret_drives_the_four_steps_through_the_runtime_client(
+    runtime_ready: None,
+    task_root: Path,
+    lambda_zip: Path,
+    template: dict[str, Any],
+    world: World,
+) -> None:
+    """GIVEN the zip as a moto Lambda WHEN RotateSecret runs THEN awslambdaric serves each step.
+
+    moto cannot run a function without Docker, so its one container hook is pointed at the
+    runtime client. It sends the secret's name and no RotationToken where AWS sends the ARN and
+    a token, and ignores a failed step where AWS stops: the hook restores AWS's event and stops
+    on a failure, so what the function sees is what AWS would send.
+    """
+    arn = world.seed_rotated_secret()
+    props = template["Resources"]["RotationFunction"]["Properties"]
+    env = function_env(template, world)
+    session = dummy_session()
+    iam = session.client("iam", endpoint_url=world.aws.endpoint_url)
+    lam = session.client("lambda", endpoint_url=world.aws.endpoint_url)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="rotator-zip", AssumeRolePolicyDocument=json.dumps(trust))
+    function_arn = lam.create_function(
+        FunctionName="rotator-zip",
+        Runtime=props["Runtime"],
+        Handler=props["Handler"],
+        Role=role["Role"]["Arn"],
+        Timeout=props["Timeout"],
+        MemorySize=props["MemorySize"],
+        Code={"ZipFile": lambda_zip.read_bytes()},
+        Environment={"Variables": env},
+    )["FunctionArn"]
+    seen: list[dict[str, Any]] = []
+    with (
+        RuntimeAPI() as api,
+        LambdaProcess(task_root, api, env, handler=props["Handler"]) as fn,
+    ):
+
+        def via_runtime_client(_function: object, event: Any = None) -> tuple[str, bool, str]:
+            sent = dict(event or {})
+            sent["SecretId"] = arn  # AWS sends the ARN; moto the name
+            sent.setdefault("RotationToken", str(uuid.uuid4()))
+            seen.append(sent)
+            answer = api.invoke(sent)
+            if answer.outcome != "response":  # AWS stops at a failed step; moto would go on
+                raise RuntimeError(answer.body.decode()[:500])
+            return answer.body.decode(), False, ""
+
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", via_runtime_client):
+            client = world.aws.client()
+            client.rotate_secret(  # moto enables rotation only with rules (its quirk G1)
+                SecretId=arn,
+                RotationLambdaARN=function_arn,
+                RotationRules={"AutomaticallyAfterDays": 30},
+            )
+            client.close()
+        output = fn.stop()
+    iam.close()
+    lam.close()
+    assert [e["Step"] for e in seen] == list(STEPS), output[-3000:]
+    token = seen[0]["ClientRequestToken"]
+    assert {e["ClientRequestToken"] for e in seen} == {token}
+    assert "AWSCURRENT" in world.store.describe(arn).versions[token]
+    assert world.emulator.key_works(world.current(arn)["api_key"])
+    assert not world.emulator.key_works(world.key_value)
+    assert world.key_value not in output
