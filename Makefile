@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench package clean reliability-doc iac FORCE
+.PHONY: demo test lint typecheck unit bench package clean reliability-doc iac lambda-rt FORCE
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/rotator demo
 
-test: lint typecheck iac package unit
+test: lint typecheck iac package lambda-rt unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check rotator lambda tests
@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(ZIP) lambda-rt
 	$(BIN)/python benchmarks/run.py
 
 reliability-doc: $(STAMP)
@@ -62,11 +62,12 @@ $(ZIP): $(STAMP) $(LAMBDA_TARGET) pyproject.toml scripts/build_lambda_zip.py $(L
 
 FORCE:
 
-# cfn-lint and checkov live in their own venv: checkov pins boto3/botocore to other versions
-# than rotator's, so sharing .venv would break its resolution.
+# cfn-lint, checkov and parliament live in their own venv: checkov pins boto3/botocore to other
+# versions than rotator's, so sharing .venv would break its resolution. parliament reads the
+# role's policies as deployed in each parameter mode (scripts/resolve_iam_policies.py).
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
-TOOLS_PKGS := cfn-lint==1.58.0 checkov==3.3.30
+TOOLS_PKGS := cfn-lint==1.58.0 checkov==3.3.30 parliament==1.6.4 json-cfg==0.4.2 kwonly-args==1.0.10
 
 $(TOOLS_STAMP): Makefile
 	$(PYTHON) -m venv $(TOOLS)
@@ -76,6 +77,16 @@ $(TOOLS_STAMP): Makefile
 iac: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check scripts
 	$(BIN)/ruff format --check scripts
-	$(BIN)/mypy --strict scripts/build_lambda_zip.py
+	$(BIN)/mypy --strict scripts/build_lambda_zip.py scripts/lambda_runtime_env.py scripts/resolve_iam_policies.py
 	$(TOOLS)/bin/cfn-lint template.yaml
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(BIN)/python scripts/resolve_iam_policies.py --out build/iam-policies
+	$(TOOLS)/bin/parliament --directory build/iam-policies --include-community-auditors --minimum_severity INFO < /dev/null
+
+# --- The real Lambda runtime client -------------------------------------------------------------
+# `make lambda-rt` sets up build/lambda-rt: a bare python3.13 venv (like /var/lang) and the pinned
+# awslambdaric (like /var/runtime), from cp313 wheels cached in build/wheelhouse/lambda-rt.
+# tests/deploy/test_lambda_runtime_client.py runs the unzipped package on it. Without a
+# python3.13 (PATH or pyenv) it says so and the test skips with that reason.
+lambda-rt: $(STAMP)
+	@$(BIN)/python scripts/lambda_runtime_env.py

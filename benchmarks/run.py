@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "lambda"))
 
 import coldstart  # noqa: E402 - after lambda/ is on sys.path
 import fleet  # noqa: E402
+import lambda_runtime  # noqa: E402
 import rotation  # noqa: E402
 from common import ADMIN_RPS, LATENCY, quiet_servers, seed  # noqa: E402
 from report import write_report  # noqa: E402
@@ -38,6 +39,8 @@ def main() -> int:
     log.configure(json=True, level="ERROR")  # the handler's step lines would drown the figures
     print("3. cold start ...", flush=True)
     cold = coldstart.run(RUNS + 2)
+    print("5. cold start on awslambdaric ...", flush=True)
+    lambda_cold = lambda_runtime.run(RUNS)
     emulator = OpenAIEmulator()
     with MotoServer() as aws, OpenAIEmulatorServer(emulator) as server:
         print("1. one rotation ...", flush=True)
@@ -82,6 +85,7 @@ def main() -> int:
         cold=cold,
         package_size=size,
         seconds=time.perf_counter() - started,
+        lambda_cold=lambda_cold,
     )
     print(text)
     return 0

@@ -9,8 +9,17 @@ Two phases, so that only the first needs the package index:
 1. ``pip download`` the dependencies as wheels for the target (``--platform``,
    ``--python-version``, ``--implementation cp``, ``--only-binary=:all:``) into a wheelhouse
    under ``build/`` (kept between runs).
-2. ``pip install --no-index`` from that wheelhouse into a staging folder, copy our code in and
-   write a deterministic zip (sorted entries, fixed timestamps): same inputs, same bytes.
+2. ``pip install --no-index`` from that wheelhouse into a staging folder, prune it (below),
+   copy our code in and write a deterministic zip (sorted entries, fixed timestamps): same
+   inputs, same bytes.
+
+Pruning keeps the pinned botocore (AWS recommends bundling the SDK) but only what the Lambda
+loads: ``botocore/data`` is cut to Secrets Manager plus the files botocore reads when it builds
+a client (:data:`BOTOCORE_DATA_FILES`, found by recording every file a full rotation opens).
+Distributions the Lambda never imports (:data:`UNUSED_DISTRIBUTIONS`: rotator builds its client
+from botocore, and click serves only the CLI) are removed with their RECORD, as are caches,
+type stubs and test folders. ``tests/deploy/test_lambda_zip.py`` proves the pruned package
+still builds its client in every partition and rotates.
 
 ``--offline`` skips phase 1 (the tests use it to rebuild a stale zip without the network).
 No Docker is needed: the dependencies are pure Python (the build checks it and says so).
@@ -34,6 +43,22 @@ PLATFORMS = {
 }
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 BUILD_INFO = "rotator_build.json"
+#: Distributions pip installs for pyproject's dependencies that the Lambda never imports.
+UNUSED_DISTRIBUTIONS = ("boto3", "s3transfer", "click")
+#: The one service whose models the Lambda needs.
+BOTOCORE_SERVICES = ("secretsmanager",)
+#: Top-level files of botocore/data that botocore reads when it creates a client and retries.
+BOTOCORE_DATA_FILES = (
+    "endpoints.json",
+    "partitions.json",
+    "sdk-default-configuration.json",
+    "_retry.json",
+)
+#: Dropped anywhere in the staging folder: bytecode caches, stubs and tests never run.
+PRUNED_DIRS = frozenset({"__pycache__", "tests", "test"})
+PRUNED_SUFFIXES = frozenset({".pyc", ".pyi"})
+#: dist-info files that describe the install, not the code (RECORD would list pruned files).
+PRUNED_DIST_INFO = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 #: What template.yaml's CodeUri names.
 DEFAULT_OUTPUT = ROOT / "dist" / "rotator-lambda.zip"
 
@@ -104,6 +129,59 @@ def install(wheelhouse: Path, staging: Path, arch: str, python_version: str) -> 
     shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts: useless in Lambda
 
 
+def _distribution_files(staging: Path, name: str) -> list[Path]:
+    """Every file pip's RECORD lists for distribution ``name`` (its dist-info included)."""
+    normalised = name.lower().replace("-", "_")
+    records = [
+        info / "RECORD"
+        for info in staging.glob("*.dist-info")
+        if info.name.lower().split("-")[0] == normalised
+    ]
+    if not records:
+        raise SystemExit(f"{name} is not installed in {staging}; cannot remove it")
+    files = []
+    for record in records:
+        for line in record.read_text().splitlines():
+            relative = line.rsplit(",", 2)[0]
+            if relative:
+                files.append((staging / relative).resolve())
+    return files
+
+
+def _prune_botocore_data(staging: Path) -> None:
+    data = staging / "botocore" / "data"
+    for entry in sorted(data.iterdir()):
+        keep = entry.name in BOTOCORE_SERVICES or entry.name in BOTOCORE_DATA_FILES
+        if not keep:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for service in BOTOCORE_SERVICES:  # only the newest API version, the one botocore loads
+        versions = sorted(p for p in (data / service).iterdir() if p.is_dir())
+        for old in versions[:-1]:
+            shutil.rmtree(old)
+
+
+def prune(staging: Path) -> None:
+    """Remove what the Lambda never loads (see the module docstring)."""
+    for name in UNUSED_DISTRIBUTIONS:
+        for path in _distribution_files(staging, name):
+            if path.is_relative_to(staging.resolve()):
+                path.unlink(missing_ok=True)
+    _prune_botocore_data(staging)
+    for path in sorted(staging.rglob("*"), reverse=True):
+        if not path.exists():
+            continue
+        if path.is_dir() and path.name in PRUNED_DIRS:
+            shutil.rmtree(path)
+        elif path.is_file() and (
+            path.suffix in PRUNED_SUFFIXES
+            or (path.parent.suffix == ".dist-info" and path.name in PRUNED_DIST_INFO)
+        ):
+            path.unlink()
+    for path in sorted(staging.rglob("*"), reverse=True):  # folders emptied by the above
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
 def impure_files(staging: Path) -> list[str]:
     """Compiled extensions in the staging folder (none expected: everything is pure Python)."""
     suffixes = {".so", ".pyd", ".dylib"}
@@ -145,6 +223,7 @@ def build(
     staging.mkdir(parents=True)
     try:
         install(wheelhouse, staging, arch, python_version)
+        prune(staging)
         for name, source in project_files().items():
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +234,8 @@ def build(
             "architecture": arch,
             "pure_python": not impure,
             "compiled_files": impure,
+            "botocore_services": list(BOTOCORE_SERVICES),
+            "removed_distributions": list(UNUSED_DISTRIBUTIONS),
         }
         (staging / BUILD_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         write_zip(staging, output)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
+import random
+import re
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 import handler
-from rotator.config import Settings
+from rotator.config import Settings, parse_duration
 from rotator.domain.schedule import check_window, validate_duration, validate_expression
+from rotator.errors import RotatorError
 from tests.deploy.conftest import ROOT, build_script
 
 
@@ -55,6 +60,15 @@ def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test
     """Every variable is one Settings.from_env understands; the timeout outlasts testSecret."""
     props = _function(template)
     variables = props["Environment"]["Variables"]
+    optional = {  # read by httpx and botocore themselves, not by Settings
+        name: variables.pop(name) for name in ("HTTPS_PROXY", "NO_PROXY")
+    }
+    assert optional == {
+        "HTTPS_PROXY": {
+            "Fn::If": ["HasHttpsProxy", {"Ref": "HttpsProxy"}, {"Ref": "AWS::NoValue"}]
+        },
+        "NO_PROXY": {"Fn::If": ["HasNoProxy", {"Ref": "NoProxy"}, {"Ref": "AWS::NoValue"}]},
+    }
     assert set(variables) == {
         "ROTATOR_ADMIN_KEY_SECRET_ID",
         "OPENAI_BASE_URL",
@@ -105,18 +119,79 @@ def test_rotation_schedule_waits_for_the_permission_and_never_rotates_on_deploy(
     assert "GenerateSecretString" not in secret
 
 
-def test_lambda_permission_is_scoped_to_the_account_and_a_single_secret(
+def test_lambda_permission_is_scoped_to_the_account_and_the_rotated_secrets(
     template: dict[str, Any],
 ) -> None:
-    """SourceAccount always; SourceArn whenever the function rotates one secret."""
+    """SourceAccount always; SourceArn always: the one secret, or the prefix's wildcard ARN."""
     props = _resource(template, "RotationFunctionPermission")["Properties"]
     assert props["Principal"] == "secretsmanager.amazonaws.com"
     assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
-    condition, single, _absent = props["SourceArn"]["Fn::If"]
+    condition, single, prefix = props["SourceArn"]["Fn::If"]
     assert condition == "HasOneSecret"
     assert single == {
         "Fn::If": ["HasSingleSecret", {"Ref": "RotatedSecretArn"}, {"Ref": "ManagedSecret"}]
     }
+    assert prefix == {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+        ":secret:${RotatedSecretNamePrefix}*"
+    }
+
+
+def test_log_group_outlives_the_stack(template: dict[str, Any]) -> None:
+    """The rotation audit trail is retained on stack deletion and on replacement."""
+    group = _resource(template, "RotationFunctionLogGroup")
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso-b"])
+def test_admin_key_secret_arn_accepts_only_full_arns(
+    template: dict[str, Any], partition: str
+) -> None:
+    """A partial ARN (no -AbCdEf suffix) would match no IAM Resource: the stack refuses it."""
+    pattern = re.compile(template["Parameters"]["AdminKeySecretArn"]["AllowedPattern"])
+    base = f"arn:{partition}:secretsmanager:us-east-1:123456789012:secret:openai/admin-key"
+    assert pattern.fullmatch(f"{base}-AbC1eF")
+    for bad in (base, f"{base}-AbC", f"{base}*", "openai/admin-key", f"{base}-AbC1eF/x"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def _grace_samples() -> list[str]:
+    rng = random.Random(365)  # noqa: S311 - fixed test samples, nothing secret
+    samples = ["0", "00", "007d", "1.5h", " 1h", "1H", "-1", "1w", "", "d", "0x10", "1e3"]
+    for unit, seconds in (("", 1), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)):
+        limit = 365 * 86400 // seconds
+        numbers = {*range(0, 1200), *range(limit - 1200, limit + 1200), 10 * limit, 10**8}
+        numbers |= {rng.randrange(0, 2 * limit) for _ in range(500)}
+        samples += [f"{n}{unit}" for n in sorted(numbers)]
+        samples += [f"0{limit}{unit}", f"00{limit + 1}{unit}"]
+    return samples
+
+
+def test_grace_period_pattern_agrees_with_the_runtimes_365_day_cap(
+    template: dict[str, Any],
+) -> None:
+    """Every whole-number duration the template accepts, the Lambda accepts, and back.
+
+    The runtime's parser also tolerates decimals (``1.5h``), spaces and upper case; the
+    template refuses those, a stricter but valid subset.
+    """
+    pattern = re.compile(template["Parameters"]["GracePeriod"]["AllowedPattern"])
+    canonical = re.compile(r"[0-9]+[smhd]?")
+    samples = _grace_samples()
+    for sample in samples:
+        try:
+            parse_duration(sample, name="GracePeriod")
+        except RotatorError:
+            runtime_accepts = False
+        else:
+            runtime_accepts = True
+        template_accepts = pattern.fullmatch(sample) is not None
+        if canonical.fullmatch(sample):
+            assert template_accepts == runtime_accepts, sample
+        else:
+            assert not template_accepts, sample
+    assert {"31536000", "525600m", "8760h", "365d", "0365d"} <= set(samples)
+    assert pattern.fullmatch(template["Parameters"]["GracePeriod"]["Default"])
 
 
 @pytest.mark.parametrize(
@@ -181,3 +256,98 @@ def test_prune_schedule_sends_the_event_the_handler_accepts(template: dict[str, 
     permission = template["Resources"]["PrunePermission"]["Properties"]
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["PruneRule", "Arn"]}
+
+
+def _resolver() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "resolve_iam_policies", ROOT / "scripts" / "resolve_iam_policies.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _deployed_function(template: dict[str, Any], **overrides: str) -> dict[str, Any]:
+    """RotationFunction's properties as CloudFormation resolves them for these parameters."""
+    resolver = _resolver()
+    values = resolver.parameters(template, overrides)
+    props: dict[str, Any] = resolver.Resolver(template, values).resources()["RotationFunction"][
+        "Properties"
+    ]
+    return props
+
+
+def test_function_joins_the_vpc_only_when_subnets_and_security_groups_are_given(
+    template: dict[str, Any],
+) -> None:
+    """VpcConfig lists each comma-separated id; without the parameters there is no VpcConfig."""
+    assert "VpcConfig" not in _deployed_function(template)
+    props = _deployed_function(
+        template, SubnetIds="subnet-0a1b2c3d,subnet-4e5f6a7b", SecurityGroupIds="sg-0a1b2c3d"
+    )
+    assert props["VpcConfig"] == {
+        "SubnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+        "SecurityGroupIds": ["sg-0a1b2c3d"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("subnets", "groups", "accepted"),
+    [
+        ("", "", True),
+        ("subnet-0a1b2c3d", "sg-0a1b2c3d", True),
+        ("subnet-0a1b2c3d", "", False),
+        ("", "sg-0a1b2c3d", False),
+    ],
+)
+def test_stack_refuses_subnets_without_security_groups_and_back(
+    template: dict[str, Any], subnets: str, groups: str, accepted: bool
+) -> None:
+    """The SubnetsAndSecurityGroupsTogether rule: both (VPC placement) or neither."""
+    resolver = _resolver()
+    values = resolver.parameters(template, {"SubnetIds": subnets, "SecurityGroupIds": groups})
+    (assertion,) = template["Rules"]["SubnetsAndSecurityGroupsTogether"]["Assertions"]
+    assert resolver.Resolver(template, values).value(assertion["Assert"]) is accepted
+
+
+@pytest.mark.parametrize(
+    ("name", "good", "bad"),
+    [
+        (
+            "SubnetIds",
+            ["subnet-0a1b2c3d", "subnet-0a1b2c3d4e5f6a7b8,subnet-4e5f6a7b"],
+            ["subnet-1", "subnet-0a1b2c3d, subnet-4e5f6a7b", "sg-0a1b2c3d"],
+        ),
+        (
+            "SecurityGroupIds",
+            ["sg-0a1b2c3d", "sg-0a1b2c3d,sg-4e5f6a7b"],
+            ["sg-xyz", "subnet-0a1b2c3d"],
+        ),
+        ("ReservedConcurrency", ["1", "50", "9999"], ["0", "-1", "10000", "5.5", "05"]),
+        (
+            "HttpsProxy",
+            ["http://proxy.internal:3128", "https://p:8443"],
+            ["proxy:3128", "http:// x"],
+        ),
+    ],
+)
+def test_network_and_concurrency_parameters_accept_only_their_shapes(
+    template: dict[str, Any], name: str, good: list[str], bad: list[str]
+) -> None:
+    """Empty (the default: not used) or a well-formed value; anything else fails the deploy."""
+    parameter = template["Parameters"][name]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert parameter["Default"] == ""
+    for value in ["", *good]:
+        assert pattern.fullmatch(value), value
+    for value in bad:
+        assert not pattern.fullmatch(value), value
+
+
+def test_reserved_concurrency_is_set_only_when_given(template: dict[str, Any]) -> None:
+    """The fleet-wide cap on concurrent rotations is opt-in: it reserves from the account pool."""
+    assert "ReservedConcurrentExecutions" not in _deployed_function(template)
+    props = _deployed_function(template, ReservedConcurrency="5")
+    assert props["ReservedConcurrentExecutions"] == "5"
