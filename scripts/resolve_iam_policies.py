@@ -2,14 +2,16 @@
 
 CloudFormation decides the policies only at deploy time: ``Fn::If`` on the parameter mode,
 ``Ref``/``Fn::Sub``/``Fn::GetAtt`` to ARNs. This evaluates them offline for every mode the
-template offers (:data:`MODES`: prefix, single secret, managed secret; each with and without a
-KMS key; with and without a VPC), with realistic ARNs in place of what the stack would create,
+template offers (:data:`MODES`: prefix, single secret, managed secret; with and without a KMS
+key, a VPC, the key-age audit's schedule, admin-key rotation and success notifications), with
+realistic ARNs in place of what the stack would create,
 and writes one JSON policy document per mode and policy to ``--out`` (default
 ``build/iam-policies``): the role's inline policies, the SNS topic policy, and the Lambda
 permissions rendered as the resource policy statements they become.
 
-In the prefix modes the admin-key secret sits *under* the prefix (``openai/admin-key``, as
-docs/deploy.md creates it): the layout where the role must still not write it.
+In every mode the admin-key secret sits *under* the default prefix (``openai/admin-key``): the
+worst layout, where the prefix grant and the audit's reads overlap it, and the role must still
+not write it unless ``RotateAdminKey`` is true (then it may rotate exactly that secret).
 
 Only the intrinsics the template uses are implemented; anything else raises.
 """
@@ -49,6 +51,16 @@ MODES: dict[str, dict[str, str]] = {
     "managed-kms": {"ManagedSecretName": "openai/payments-api", "KmsKeyArn": KMS_ARN},
     "prefix-vpc": dict(VPC),
     "single-kms-vpc": {"RotatedSecretArn": ROTATED_ARN, "KmsKeyArn": KMS_ARN} | VPC,
+    "prefix-audit": {"AuditSchedule": "rate(1 day)"},
+    "single-kms-audit": {"RotatedSecretArn": ROTATED_ARN, "KmsKeyArn": KMS_ARN}
+    | {"AuditSchedule": "rate(1 day)"},
+    "prefix-adminrotation": {"RotateAdminKey": "true"},
+    "single-kms-adminrotation-notify": {"RotatedSecretArn": ROTATED_ARN, "KmsKeyArn": KMS_ARN}
+    | {"RotateAdminKey": "true", "NotifyOnSuccess": "true"},
+    "managed-audit-notify": {"ManagedSecretName": "openai/payments-api"}
+    | {"AuditSchedule": "rate(1 day)", "NotifyOnSuccess": "true"},
+    "prefix-kms-audit-adminrotation-notify": {"KmsKeyArn": KMS_ARN, "AuditSchedule": "rate(1 day)"}
+    | {"RotateAdminKey": "true", "NotifyOnSuccess": "true"},
 }
 
 NO_VALUE = object()
@@ -128,6 +140,13 @@ class Resolver:
             "RotationFailureRule.Arn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/"
             f"{STACK}-RotationFailureRule-ABC123",
             "PruneRule.Arn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{STACK}-Prune-1",
+            "AuditRule.Arn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{STACK}-Audit-1",
+            "RotationSucceededRule.Arn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/"
+            f"{STACK}-RotationSucceededRule-ABC123",
+            "RotationFailedAlarm.Arn": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+            f"{STACK}-RotationFailedAlarm-ABC123",
+            "SecretsOutOfPolicyAlarm.Arn": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+            f"{STACK}-SecretsOutOfPolicyAlarm-ABC123",
             "RotationErrorsAlarm.Arn": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
             f"{STACK}-RotationErrorsAlarm-ABC123",
         }

@@ -2,8 +2,10 @@
 
 The second half checks the policies as CloudFormation would deploy them in every parameter
 mode (resolved by scripts/resolve_iam_policies.py, which `make iac` also feeds to parliament):
-the admin-key secret read-only even under the prefix, rotation only of secrets whose rotation
-function is this one, SourceArn on the permission in every mode, no dead KMS grant.
+the admin-key secret read-only even under the prefix unless RotateAdminKey is true (then exactly
+the four rotation actions on it), rotation only of secrets whose rotation function is this one,
+SourceArn on every permission in every mode, the audit's reads only with its schedule, no dead
+KMS grant.
 
 Every boto3 operation is recorded (botocore's ``before-parameter-build`` hook) while the real
 handler runs whole rotations in Lambda mode against moto: a first and a second rotation (which
@@ -126,30 +128,49 @@ def test_template_grants_only_get_secret_value_on_the_admin_key_secret(
     assert set(recorded) == {"rotated", "admin"}
 
 
-def test_template_grants_no_secretsmanager_action_beyond_the_two_statements(
+#: The audit's two actions that support no resource-level scoping (Resource "*").
+AUDIT_UNSCOPED = {"secretsmanager:ListSecrets", "secretsmanager:BatchGetSecretValue"}
+
+
+def test_template_grants_no_secretsmanager_action_beyond_the_known_statements(
     template: dict[str, Any],
 ) -> None:
-    """No other statement of the role allows a Secrets Manager action; none uses a * resource.
+    """Secrets Manager actions appear only in the rotation, admin-key and audit statements.
 
-    The one other statement that names Secrets Manager is the Deny that keeps the admin key
-    read-only: every action RotateSecrets grants except GetSecretValue.
+    The Deny that keeps the admin key read-only names every action RotateSecrets grants except
+    GetSecretValue; RotateAdminKeySecret (RotateAdminKey=true) grants exactly RotateSecrets'
+    actions on the admin-key secret alone; the audit lists and reads. None uses a * action, and
+    only EC2's Describe* and the audit's list/batch-read use a * resource.
     """
+    rotation = granted(template, "RotateSecrets")
     (deny,) = [s for s in _statements(template) if s["Effect"] == "Deny"]
     assert deny["Sid"] == "NeverWriteAdminKey"
     assert deny["Resource"] == {"Ref": "AdminKeySecretArn"}
     assert {a.removeprefix("secretsmanager:") for a in _actions(deny)} == (
-        granted(template, "RotateSecrets") - {"GetSecretValue"}
+        rotation - {"GetSecretValue"}
     )
-    others = [
-        s
-        for s in _statements(template)
-        if s.get("Sid") not in {"RotateSecrets", "ReadAdminKey", "NeverWriteAdminKey"}
-    ]
+    (admin,) = [s for s in _statements(template) if s.get("Sid") == "RotateAdminKeySecret"]
+    assert admin["Resource"] == {"Ref": "AdminKeySecretArn"}
+    assert granted(template, "RotateAdminKeySecret") == rotation
+    assert granted(template, "ListSecretsForAudit") == {"ListSecrets", "BatchGetSecretValue"}
+    assert granted(template, "ReadSecretsForAudit") == {"DescribeSecret", "GetSecretValue"}
+    known = {
+        "RotateSecrets",
+        "ReadAdminKey",
+        "NeverWriteAdminKey",
+        "RotateAdminKeySecret",
+        "ListSecretsForAudit",
+        "ReadSecretsForAudit",
+    }
+    others = [s for s in _statements(template) if s.get("Sid") not in known]
     for statement in others:
         assert not [a for a in _actions(statement) if a.startswith("secretsmanager:")]
     for statement in _statements(template):
-        if statement["Resource"] == "*":  # EC2's Describe* cannot be scoped to a resource
-            assert _actions(statement) == {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}
+        if statement["Resource"] == "*":  # EC2's Describe*, ListSecrets, BatchGetSecretValue
+            assert _actions(statement) in (
+                {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"},
+                AUDIT_UNSCOPED,
+            )
         assert "*" not in _actions(statement)
 
 
@@ -157,6 +178,23 @@ def test_template_grants_no_secretsmanager_action_beyond_the_two_statements(
 
 #: What rotating a secret takes: the RotateSecrets statement's actions. GetSecretValue is read.
 ROTATION_ACTIONS = ("DescribeSecret", "PutSecretValue", "UpdateSecretVersionStage")
+
+#: Secrets Manager actions no mode may allow on the admin-key secret, whatever RotateAdminKey says.
+NEVER_ON_ADMIN_KEY = (
+    "CreateSecret",
+    "DeleteSecret",
+    "RestoreSecret",
+    "UpdateSecret",
+    "RotateSecret",
+    "CancelRotateSecret",
+    "PutResourcePolicy",
+    "DeleteResourcePolicy",
+    "TagResource",
+    "UntagResource",
+    "ReplicateSecretToRegions",
+    "StopReplicationToReplica",
+    "ValidateResourcePolicy",
+)
 
 
 def _resolver() -> ModuleType:
@@ -214,16 +252,24 @@ def _role(found: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _rotates_admin_key(mode: str) -> bool:
+    overrides: dict[str, str] = RESOLVER.MODES[mode]
+    return overrides.get("RotateAdminKey") == "true"
+
+
 def test_no_mode_lets_the_role_rotate_write_or_relabel_the_admin_key_secret(
     modes: dict[str, dict[str, Any]],
 ) -> None:
-    """GIVEN the admin-key secret under the prefix WHEN any mode deploys THEN it is read-only.
+    """GIVEN the admin-key secret under the prefix WHEN RotateAdminKey is false THEN read-only.
 
-    The prefix modes put it at ``openai/admin-key-…``, inside ``openai/*``: the layout
-    docs/deploy.md creates. The explicit Deny is what keeps the role from writing it there.
+    The modes put it at ``openai/admin-key-…``, inside ``openai/*``: the worst layout. The
+    explicit Deny is what keeps the role from writing it there.
     """
     admin = RESOLVER.ADMIN_ARN
-    for mode, found in modes.items():
+    read_only = [mode for mode in modes if not _rotates_admin_key(mode)]
+    assert len(read_only) >= 8
+    for mode in read_only:
+        found = modes[mode]
         role = _role(found)
         for action in ROTATION_ACTIONS:
             assert not _allowed(role, f"secretsmanager:{action}", admin), (mode, action)
@@ -236,10 +282,86 @@ def test_no_mode_lets_the_role_rotate_write_or_relabel_the_admin_key_secret(
             and {a.removeprefix("secretsmanager:") for a in _listed(s["Action"])}
             & set(ROTATION_ACTIONS)
         ]
-        if mode.startswith("prefix"):  # the overlap exists: the Deny is doing the work
-            assert [s["Sid"] for s in granting] == ["RotateSecrets"], mode
-        else:
-            assert granting == [], mode
+        overlapping = ["RotateSecrets"] if mode.startswith("prefix") else []
+        if RESOLVER.MODES[mode].get("AuditSchedule"):  # DescribeSecret of the prefix
+            overlapping.append("ReadSecretsForAudit")
+        # where the overlap exists, the Deny is doing the work
+        assert [s["Sid"] for s in granting] == overlapping, mode
+
+
+def test_rotate_admin_key_grants_exactly_the_four_rotation_actions_on_that_secret(
+    modes: dict[str, dict[str, Any]],
+) -> None:
+    """GIVEN RotateAdminKey=true THEN the four actions on the admin-key secret, and no more.
+
+    The Deny is gone (it would block the rotation); the grant holds only while the secret's
+    rotation function is this one; nothing else changes for other secrets.
+    """
+    admin = RESOLVER.ADMIN_ARN
+    rotating = [mode for mode in modes if _rotates_admin_key(mode)]
+    assert len(rotating) >= 3
+    for mode in rotating:
+        role = _role(modes[mode])
+        assert not [s for s in role["Statement"] if s["Effect"] == "Deny"], mode
+        allowed = {
+            action
+            for action in (*ROTATION_ACTIONS, "GetSecretValue", *NEVER_ON_ADMIN_KEY)
+            if _allowed(role, f"secretsmanager:{action}", admin)
+        }
+        assert allowed == {*ROTATION_ACTIONS, "GetSecretValue"}, mode
+        (statement,) = [s for s in role["Statement"] if s.get("Sid") == "RotateAdminKeySecret"]
+        assert statement["Resource"] == admin
+        assert statement["Condition"] == {
+            "ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn": RESOLVER.FUNCTION_ARN}
+        }, mode
+        other = RESOLVER.SECRET_ARN + "elsewhere/app-AbCdEf"
+        for action in ROTATION_ACTIONS:
+            assert not _allowed(role, f"secretsmanager:{action}", other), (mode, action)
+
+
+def test_no_mode_allows_anything_beyond_rotation_on_the_admin_key_secret(
+    modes: dict[str, dict[str, Any]],
+) -> None:
+    """Delete, policy, tag, replicate, RotateSecret itself...: never, in any mode."""
+    for mode, found in modes.items():
+        role = _role(found)
+        for action in NEVER_ON_ADMIN_KEY:
+            assert not _allowed(role, f"secretsmanager:{action}", RESOLVER.ADMIN_ARN), (
+                mode,
+                action,
+            )
+
+
+def test_audit_reads_are_granted_only_with_the_audit_schedule(
+    modes: dict[str, dict[str, Any]],
+) -> None:
+    """ListSecrets and BatchGetSecretValue (Resource "*") and reads of the prefix: audit modes only.
+
+    The reads carry no AllowRotationLambdaArn condition (the audit must see secrets whose
+    rotation is off) and cover the rotated prefix, never a write.
+    """
+    prefix = f"{RESOLVER.SECRET_ARN}openai/*"
+    auditing = [mode for mode in modes if RESOLVER.MODES[mode].get("AuditSchedule")]
+    assert len(auditing) >= 3
+    for mode, found in modes.items():
+        statements = _role(found)["Statement"]
+        unscoped = [s for s in statements if "*" in _listed(s["Resource"])]
+        audit = [s for s in statements if s.get("Sid") == "ReadSecretsForAudit"]
+        if mode not in auditing:
+            assert not [s for s in unscoped if set(_listed(s["Action"])) & AUDIT_UNSCOPED], mode
+            assert audit == [], mode
+            assert "RotationFunctionRole.audit-secrets" not in found, mode
+            continue
+        (listing,) = [s for s in unscoped if set(_listed(s["Action"])) & AUDIT_UNSCOPED]
+        assert set(_listed(listing["Action"])) == AUDIT_UNSCOPED, mode
+        assert "Condition" not in listing
+        (read,) = audit
+        assert set(_listed(read["Action"])) == {
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+        }, mode
+        assert read["Resource"] == prefix, mode
+        assert "Condition" not in read
 
 
 def test_rotation_grants_hold_only_for_secrets_whose_rotation_function_is_this_one(
@@ -275,6 +397,53 @@ def test_lambda_permission_carries_source_arn_and_account_in_every_mode(
         if "PrunePermission" in found:
             condition = found["PrunePermission"]["Statement"][0]["Condition"]
             assert condition["ArnLike"]["AWS:SourceArn"].startswith("arn:aws:events:")
+        if RESOLVER.MODES[mode].get("AuditSchedule"):
+            (audit,) = found["AuditPermission"]["Statement"]
+            assert audit["Principal"] == {"Service": "events.amazonaws.com"}
+            assert audit["Condition"] == {
+                "StringEquals": {"AWS:SourceAccount": RESOLVER.ACCOUNT},
+                "ArnLike": {
+                    "AWS:SourceArn": f"arn:aws:events:{RESOLVER.REGION}:"
+                    f"{RESOLVER.ACCOUNT}:rule/{RESOLVER.STACK}-Audit-1"
+                },
+            }, mode
+        else:
+            assert "AuditPermission" not in found, mode
+        if _rotates_admin_key(mode):
+            (admin,) = found["AdminKeyRotationPermission"]["Statement"]
+            assert admin["Principal"] == {"Service": "secretsmanager.amazonaws.com"}
+            assert admin["Condition"] == {
+                "StringEquals": {"AWS:SourceAccount": RESOLVER.ACCOUNT},
+                "ArnLike": {"AWS:SourceArn": RESOLVER.ADMIN_ARN},
+            }, mode
+        else:
+            assert "AdminKeyRotationPermission" not in found, mode
+
+
+def test_alert_topic_accepts_only_this_stacks_alarms_and_rules(
+    modes: dict[str, dict[str, Any]],
+) -> None:
+    """Every Allow on the topic names its publisher's ARN; the success rule only when enabled."""
+    for mode, found in modes.items():
+        statements = _listed(found["AlertTopicPolicy"]["Statement"])
+        sources: dict[str, list[str]] = {}
+        for statement in statements:
+            assert statement["Action"] == "sns:Publish"
+            assert set(statement["Principal"]) == {"Service"}
+            sources[statement["Sid"]] = _listed(
+                statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+            )
+        alarms = sources.pop("RotationMetricAlarms")
+        expected = 2 if RESOLVER.MODES[mode].get("AuditSchedule") else 1
+        assert len(alarms) == expected, mode
+        assert all(a.startswith("arn:aws:cloudwatch:") for a in alarms)
+        success = sources.pop("RotationSuccessEvents", None)
+        if RESOLVER.MODES[mode].get("NotifyOnSuccess") == "true":
+            assert success is not None, mode
+            assert success[0].startswith("arn:aws:events:"), mode
+        else:
+            assert success is None, mode
+        assert set(sources) == {"RotationFailureEvents", "FunctionErrorsAlarm"}, mode
 
 
 def test_kms_grant_never_pairs_describe_key_with_an_encryption_context(
@@ -296,6 +465,9 @@ def test_kms_grant_never_pairs_describe_key_with_an_encryption_context(
             )
             contexts = _listed(condition["StringLike"]["kms:EncryptionContext:SecretARN"])
             assert RESOLVER.ADMIN_ARN in contexts
+            assert len(contexts) == len(set(contexts)), mode
+            if RESOLVER.MODES[mode].get("AuditSchedule"):  # the audit decrypts the prefix
+                assert f"{RESOLVER.SECRET_ARN}openai/*" in contexts, mode
 
 
 def test_no_resolved_statement_allows_a_wildcard_action_or_resource(
@@ -304,8 +476,9 @@ def test_no_resolved_statement_allows_a_wildcard_action_or_resource(
     """Least privilege holds in every mode, not only in the template's default branch."""
     for mode, found in modes.items():
         for statement in _role(found)["Statement"]:
-            if "*" in _listed(statement["Resource"]):  # EC2's Describe*: no resource scoping
-                assert set(_listed(statement["Action"])) <= DESCRIBE_ONLY, mode
+            if "*" in _listed(statement["Resource"]):  # no resource scoping for these
+                actions = set(_listed(statement["Action"]))
+                assert actions <= DESCRIBE_ONLY or actions == AUDIT_UNSCOPED, mode
             assert not [a for a in _listed(statement["Action"]) if a.endswith(":*") or a == "*"]
 
 

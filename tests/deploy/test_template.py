@@ -7,6 +7,7 @@ import inspect
 import json
 import random
 import re
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -60,20 +61,30 @@ def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test
     """Every variable is one Settings.from_env understands; the timeout outlasts testSecret."""
     props = _function(template)
     variables = props["Environment"]["Variables"]
-    optional = {  # read by httpx and botocore themselves, not by Settings
-        name: variables.pop(name) for name in ("HTTPS_PROXY", "NO_PROXY")
+    optional = {  # set only when their parameter is (absent with the defaults)
+        name: variables.pop(name)
+        for name in (
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "ROTATOR_KEY_LIFETIME",
+            "ROTATOR_ALLOWED_PROJECT_IDS",
+        )
     }
+    no_value = {"Ref": "AWS::NoValue"}
     assert optional == {
-        "HTTPS_PROXY": {
-            "Fn::If": ["HasHttpsProxy", {"Ref": "HttpsProxy"}, {"Ref": "AWS::NoValue"}]
+        "HTTPS_PROXY": {"Fn::If": ["HasHttpsProxy", {"Ref": "HttpsProxy"}, no_value]},
+        "NO_PROXY": {"Fn::If": ["HasNoProxy", {"Ref": "NoProxy"}, no_value]},
+        "ROTATOR_KEY_LIFETIME": {"Fn::If": ["HasKeyLifetime", {"Ref": "KeyLifetime"}, no_value]},
+        "ROTATOR_ALLOWED_PROJECT_IDS": {
+            "Fn::If": ["HasAllowedProjectIds", {"Ref": "AllowedProjectIds"}, no_value]
         },
-        "NO_PROXY": {"Fn::If": ["HasNoProxy", {"Ref": "NoProxy"}, {"Ref": "AWS::NoValue"}]},
     }
     assert set(variables) == {
         "ROTATOR_ADMIN_KEY_SECRET_ID",
         "OPENAI_BASE_URL",
         "ROTATOR_TEST_TIMEOUT",
         "ROTATOR_GRACE_PERIOD",
+        "ROTATOR_METRICS_NAMESPACE",
         "LOG_LEVEL",
     }
     sample = {
@@ -81,9 +92,11 @@ def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test
         "OPENAI_BASE_URL": template["Parameters"]["OpenAIBaseUrl"]["Default"],
         "ROTATOR_TEST_TIMEOUT": variables["ROTATOR_TEST_TIMEOUT"],
         "ROTATOR_GRACE_PERIOD": template["Parameters"]["GracePeriod"]["Default"],
+        "ROTATOR_METRICS_NAMESPACE": template["Parameters"]["MetricsNamespace"]["Default"],
         "LOG_LEVEL": template["Parameters"]["LogLevel"]["Default"],
     }
     settings = Settings.from_env(sample, allow_env_admin_key=False)
+    assert settings.grace_period == timedelta(hours=24)  # the template's default (the CLI's: 0)
     timeouts = settings.test_timeout + settings.revocation_timeout
     assert timeouts + 30 <= props["Timeout"] <= 900
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
