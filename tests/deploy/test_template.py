@@ -60,7 +60,7 @@ def test_function_environment_is_what_settings_reads_and_timeout_covers_the_test
 ) -> None:
     """Every variable is one Settings.from_env understands; the timeout outlasts testSecret."""
     props = _function(template)
-    variables = props["Environment"]["Variables"]
+    variables = dict(props["Environment"]["Variables"])  # the template fixture is shared
     optional = {  # set only when their parameter is (absent with the defaults)
         name: variables.pop(name)
         for name in (
