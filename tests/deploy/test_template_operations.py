@@ -298,3 +298,10 @@ def test_every_parameter_is_in_the_deploy_guides_table(template: dict[str, Any])
             name,
             cell,
         )
+
+
+def test_every_parameter_sits_in_exactly_one_console_group(template: dict[str, Any]) -> None:
+    """The console's parameter groups list each parameter once, new ones included."""
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    listed = [name for group in groups for name in group["Parameters"]]
+    assert sorted(listed) == sorted(template["Parameters"])
