@@ -72,6 +72,7 @@ def function_env(template: dict[str, Any], world: World) -> dict[str, str]:
         env[name] = str(value)
     env["ROTATOR_ADMIN_KEY_SECRET_ID"] = world.admin_arn
     env["OPENAI_BASE_URL"] = world.openai.base_url  # test-only: the emulator
+    env["ROTATOR_GRACE_PERIOD"] = "0"  # test-only: the old key ends at once (stack default 24h)
     env.update(world.aws.env())  # test-only: moto's endpoint; the role's credentials
     env["AWS_SESSION_TOKEN"] = "session-token"  # Lambda always sets one
     return env

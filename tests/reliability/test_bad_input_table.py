@@ -156,7 +156,7 @@ CLI_CASES = [
     CliCase(
         "retiring entry with a bad time",
         lambda s, m: after(
-            lambda: _put(s, app_value(s, retiring=[{"key_id": "k", "not_after": "tomorrow"}])),
+            lambda: _put(s, app_value(s, retiring=[{"key_id": "key_old", "not_after": "tomorrow"}])),
             ["rotate", s.secret],
         ),
         "ISO 8601",
