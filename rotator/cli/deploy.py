@@ -1,6 +1,6 @@
 """``rotator init`` and ``rotator schedule``: seed a secret, then turn its rotation on or off.
 
-Registered by :mod:`rotator.cli.main` (at its end, after its helpers exist). Input is checked
+Registered by :mod:`rotator.cli.app`. Input is checked
 before any client is built, so bad input exits 2 having called nothing. Key values never reach
 stdout, stderr or a log line.
 """
@@ -12,12 +12,13 @@ from typing import Any
 
 import click
 
-from rotator.cli.main import _common_options, _errors_to_exit, _settings
+from rotator.cli.errors import errors_to_exit
+from rotator.cli.options import common_options, log_level_option, make_settings, output_option
 
 
 def _emit(data: dict[str, Any], output: str, text: str) -> None:
     if output == "json":
-        from rotator.cli.output import emit_json
+        from rotator.cli.render import emit_json
 
         emit_json(data)
     else:
@@ -40,8 +41,8 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace the value of a secret that already has one.")
 @click.option("--kms-key-id", help="Customer-managed KMS key for a secret created here.")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_common_options
+@output_option
+@common_options
 def init(
     *,
     secret_id: str,
@@ -63,7 +64,7 @@ def init(
     from rotator.domain.sensitive import Sensitive
     from rotator.rotation.provision import KeySource, validate_init_request
 
-    with _errors_to_exit(output, secret_id):
+    with errors_to_exit(output, secret_id):
         from rotator.errors import ConfigError
 
         existing_key = None
@@ -104,7 +105,7 @@ def _run_init(
     from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
     from rotator.rotation.provision import init_secret, resolve_admin_key
 
-    settings = _settings(**common)
+    settings = make_settings(**common)
     store = SecretsManagerStore(build_client(region=settings.aws_region))
     admin_key = resolve_admin_key(
         store,
@@ -136,8 +137,8 @@ def _run_init(
 @click.option("--window", help="How long the rotation window stays open, e.g. 4h.")
 @click.option("--rotate-now", is_flag=True, help="Also rotate now (default: at the next window).")
 @click.option("--off", is_flag=True, help="Disable rotation (CancelRotateSecret).")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--log-level", envvar="LOG_LEVEL", default="WARNING", show_default=True)
+@output_option
+@log_level_option
 def schedule(
     *,
     secret_id: str,
@@ -160,7 +161,7 @@ def schedule(
     from rotator.domain.schedule import build_schedule, validate_lambda_arn
     from rotator.errors import ConfigError
 
-    with _errors_to_exit(output, secret_id):
+    with errors_to_exit(output, secret_id):
         if off and (lambda_arn or every or cron or window or rotate_now):
             raise ConfigError("--off takes no other schedule option")
         if not off and lambda_arn is None:
@@ -170,7 +171,7 @@ def schedule(
         from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
         from rotator.rotation.provision import disable_rotation, schedule_rotation
 
-        settings = _settings(log_level=log_level)
+        settings = make_settings(log_level=log_level)
         store = SecretsManagerStore(build_client(region=settings.aws_region))
         if plan is None:
             result = disable_rotation(store, secret_id)
@@ -194,5 +195,5 @@ def schedule(
         )
 
 
-#: What :mod:`rotator.cli.main` registers (typed here: the two modules import each other).
+#: What :mod:`rotator.cli.app` registers.
 COMMANDS: tuple[click.Command, ...] = (init, schedule)

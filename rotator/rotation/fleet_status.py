@@ -1,5 +1,7 @@
 """``rotator status --all``: one row per rotator secret, from ListSecrets and one value read.
 
+The CLI renders the rows (:mod:`rotator.cli.render`).
+
 The key's age is measured from ``rotated_at`` in the secret (when rotator minted the key); a key
 rotator never rotated falls back to the secret's last rotation, then its last change. A row is
 ``too_old`` when that age exceeds ``--max-age``.
@@ -14,11 +16,6 @@ from rotator.domain.secret_value import format_time
 from rotator.rotation.fleet import Candidate
 
 
-def _age(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86400)
-    return f"{days}d" if days else f"{rest // 3600}h{rest % 3600 // 60:02d}m"
-
-
 def status_row(
     candidate: Candidate, *, now: datetime, max_age: timedelta | None
 ) -> dict[str, object]:
@@ -31,7 +28,6 @@ def status_row(
         "secret_id": description.name,
         "key_id": secret.key_id if secret else None,
         "key_age_s": round(age) if age is not None else None,
-        "key_age": _age(age) if age is not None else None,
         "last_rotated": format_time(minted) if minted else None,
         "next_rotation": (
             format_time(description.next_rotation) if description.next_rotation else None
@@ -40,35 +36,3 @@ def status_row(
         "stuck_version_id": protocol.stuck_pending(description.versions),
         "too_old": bool(max_age is not None and age is not None and age > max_age.total_seconds()),
     }
-
-
-COLUMNS = (
-    ("secret", "secret_id"),
-    ("key id", "key_id"),
-    ("key age", "key_age"),
-    ("last rotated", "last_rotated"),
-    ("next rotation", "next_rotation"),
-    ("rotation", "rotation_enabled"),
-    ("stuck?", "stuck_version_id"),
-)
-
-
-def status_table(rows: list[dict[str, object]]) -> str:
-    """A plain-text table; ``too_old`` rows are marked ``!`` after their age."""
-
-    def cell(row: dict[str, object], key: str) -> str:
-        value = row.get(key)
-        if key == "rotation_enabled":
-            return "on" if value else "off"
-        if key == "stuck_version_id":
-            return f"yes ({value})" if value else "no"
-        text = "-" if value is None else str(value)
-        return f"{text} !" if key == "key_age" and row.get("too_old") else text
-
-    table = [[label for label, _ in COLUMNS]]
-    table += [[cell(row, key) for _, key in COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
-    return "\n".join(
-        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
-        for line in table
-    )

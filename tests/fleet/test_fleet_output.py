@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from rotator.cli.fleet import parse_tags
 from rotator.cli.progress import FleetProgress
+from rotator.cli.render import status_table
+from rotator.cli.selection import parse_tags
 from rotator.errors import ConfigError
 from rotator.rotation.fleet import FleetResult
-from rotator.rotation.fleet_status import status_table
 from rotator.testing.openai_emulator import ManualClock
 
 
@@ -58,7 +58,7 @@ def test_help_does_not_import_boto3() -> None:
     """`rotator --help` (and `rotate --help`) start without loading boto3 or botocore."""
     code = (
         "import sys\n"
-        "from rotator.cli.main import cli\n"
+        "from rotator.cli.app import cli\n"
         "for args in (['--help'], ['rotate', '--help'], ['status', '--help']):\n"
         "    try:\n"
         "        cli.main(args, prog_name='rotator')\n"

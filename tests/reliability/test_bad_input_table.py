@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import handler
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import RotatorError
 from rotator.rotation.local import rotate_locally
