@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
 from rotator.adapters.rate_budget import RateBudget
 from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
 from rotator.composition import build_runtime
 from rotator.config import Settings
-from rotator.domain.protocol import AWSCURRENT
+from rotator.domain.models import AWSCURRENT, SecretDescription
 from rotator.domain.secret_value import RotatorSecret
-from rotator.ports import SecretDescription, SecretStore
+from rotator.ports import SecretLister
 from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
 from rotator.rotation.engine import RotationEngine
@@ -30,20 +30,12 @@ from rotator.rotation.local import RotationReport, rotate_locally
 from rotator.rotation.remote import rotate_remotely
 
 
-class ListingStore(SecretStore, Protocol):
-    """A store that can also list secrets (the boto3 adapter, the in-memory fake)."""
-
-    def list_secrets(
-        self, *, name_prefix: str | None = None, tags: Mapping[str, str] | None = None
-    ) -> list[SecretDescription]: ...
-
-
 @dataclass
 class FleetRuntime:
     """One fleet run's wired objects. ``close()`` releases the HTTP connection pool."""
 
     settings: Settings
-    lister: ListingStore
+    lister: SecretLister
     store: VersionValueCache
     engine: RotationEngine
     budget: RateBudget
@@ -99,7 +91,7 @@ def build_fleet_runtime(
     *,
     max_rps: float | None,
     concurrency: int,
-    lister: ListingStore | None = None,
+    lister: SecretLister | None = None,
     http: Any = None,
 ) -> FleetRuntime:
     """Wire a fleet run. Tests pass an in-memory ``lister`` or an ``http`` client on a fake."""

@@ -33,6 +33,14 @@ import httpx
 
 from rotator.adapters.openai_wire import Fields, Problem, bearer, error_for, retry_after
 from rotator.adapters.rate_budget import RateBudget
+from rotator.domain.models import (
+    ApiKeyInfo,
+    CreatedKey,
+    DeleteOutcome,
+    ProbeResult,
+    Project,
+    ServiceAccount,
+)
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
@@ -42,15 +50,7 @@ from rotator.errors import (
     ServiceError,
     TransientServiceError,
 )
-from rotator.ports import (
-    ApiKeyInfo,
-    CreatedKey,
-    DeleteOutcome,
-    OpenAIAdmin,
-    ProbeResult,
-    Project,
-    ServiceAccount,
-)
+from rotator.ports import OpenAIAdmin
 from rotator.retry import Backoff, Clock, call_with_retry
 
 T = TypeVar("T")

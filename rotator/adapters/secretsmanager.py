@@ -28,6 +28,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
 from rotator.domain.sensitive import REDACTED, Sensitive
 from rotator.errors import (
     ConfigError,
@@ -41,7 +42,7 @@ from rotator.errors import (
     TransientServiceError,
     VersionConflictError,
 )
-from rotator.ports import AWSCURRENT, AWSPENDING, SecretDescription, SecretStore
+from rotator.ports import SecretStore
 
 if TYPE_CHECKING:
     from boto3.session import Session

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 
+from rotator.domain.models import AWSCURRENT
 from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import AdminKeyError, SecretNotFoundError
-from rotator.ports import AWSCURRENT, SecretStore
+from rotator.ports import SecretStore
 
 
 def parse_admin_secret(raw: Sensitive, *, secret_id: str) -> Sensitive:

@@ -14,8 +14,15 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from rotator.domain import protocol
+from rotator.domain.models import (
+    AWSCURRENT,
+    AWSPENDING,
+    DeleteOutcome,
+    ProbeResult,
+    SecretDescription,
+)
 from rotator.domain.naming import service_account_name
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING, Decision, RotationEvent, Step
+from rotator.domain.protocol import Decision, RotationEvent, Step
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -28,15 +35,7 @@ from rotator.errors import (
     UnknownVersionError,
     VersionConflictError,
 )
-from rotator.ports import (
-    AdminFactory,
-    DeleteOutcome,
-    KeyProbe,
-    OpenAIAdmin,
-    ProbeResult,
-    SecretDescription,
-    SecretStore,
-)
+from rotator.ports import AdminFactory, KeyProbe, OpenAIAdmin, SecretStore
 from rotator.retry import Backoff, Clock
 from rotator.rotation import retirement
 from rotator.rotation.admin_key import AdminKeyResolver

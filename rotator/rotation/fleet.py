@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from rotator.domain.protocol import AWSCURRENT, Step
+from rotator.domain.models import AWSCURRENT, SecretDescription
+from rotator.domain.protocol import Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RotatorError, SecretFormatError, TransientServiceError
-from rotator.ports import SecretDescription
 from rotator.rotation.local import RotationFailure, RotationReport
 
 #: Rotates one secret (by ARN) and returns its report; raises RotatorError on failure.

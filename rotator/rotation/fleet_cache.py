@@ -23,19 +23,16 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
-from rotator.domain.sensitive import Sensitive
-from rotator.ports import (
-    AdminFactory,
+from rotator.domain.models import (
     ApiKeyInfo,
     CreatedKey,
     DeleteOutcome,
-    OpenAIAdmin,
     Project,
     SecretDescription,
-    SecretStore,
     ServiceAccount,
-    VersionHistory,
 )
+from rotator.domain.sensitive import Sensitive
+from rotator.ports import AdminFactory, OpenAIAdmin, SecretStore, VersionHistory
 
 
 class _Listing:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import structlog
 
 from rotator.domain import protocol
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
+from rotator.domain.models import AWSCURRENT, AWSPENDING
+from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import InputError, RotatorError, TransientServiceError
 from rotator.rotation.engine import RotationEngine, StepResult

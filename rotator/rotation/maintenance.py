@@ -16,11 +16,10 @@ from datetime import timedelta
 import structlog
 
 from rotator.domain import protocol
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS, DeleteOutcome
 from rotator.domain.naming import service_account_name
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import CleanupError, RotatorError
-from rotator.ports import AWSPREVIOUS, DeleteOutcome
 from rotator.rotation.engine import RotationEngine
 
 log = structlog.get_logger("rotator.maintenance")

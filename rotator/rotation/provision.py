@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from rotator.domain import protocol
+from rotator.domain.models import AWSCURRENT, ApiKeyInfo, CreatedKey, ProbeResult, SecretDescription
 from rotator.domain.schedule import RotationSchedule
 from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
@@ -28,46 +29,10 @@ from rotator.errors import (
     SecretNotFoundError,
     ServiceError,
 )
-from rotator.ports import (
-    AWSCURRENT,
-    ApiKeyInfo,
-    CreatedKey,
-    KeyProbe,
-    OpenAIAdmin,
-    ProbeResult,
-    SecretDescription,
-    SecretStore,
-)
+from rotator.ports import KeyProbe, OpenAIAdmin, SecretProvisioner, SecretStore
 from rotator.rotation.admin_key import parse_admin_secret
 
 MAX_SERVICE_ACCOUNT_NAME = 100
-
-
-class ProvisioningStore(SecretStore, Protocol):
-    """The Secrets Manager calls beyond the rotation port that seeding and scheduling need."""
-
-    def create_secret(
-        self,
-        name: str,
-        value: Sensitive,
-        *,
-        description: str | None = None,
-        kms_key_id: str | None = None,
-    ) -> str: ...
-
-    def put_current(self, secret_id: str, value: Sensitive) -> str: ...
-
-    def configure_rotation(
-        self,
-        secret_id: str,
-        lambda_arn: str,
-        schedule_expression: str,
-        *,
-        duration: str | None = None,
-        rotate_immediately: bool = False,
-    ) -> str | None: ...
-
-    def cancel_rotation(self, secret_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -295,7 +260,7 @@ def _still_retiring(
 
 
 def init_secret(
-    store: ProvisioningStore,
+    store: SecretProvisioner,
     admin: OpenAIAdmin,
     probe: KeyProbe,
     *,
@@ -380,7 +345,7 @@ def init_secret(
 
 
 def schedule_rotation(
-    store: ProvisioningStore,
+    store: SecretProvisioner,
     secret_id: str,
     *,
     lambda_arn: str,
@@ -417,7 +382,7 @@ def schedule_rotation(
     )
 
 
-def disable_rotation(store: ProvisioningStore, secret_id: str) -> ScheduleResult:
+def disable_rotation(store: SecretProvisioner, secret_id: str) -> ScheduleResult:
     """CancelRotateSecret: no further scheduled rotations (AWSPENDING is left as it is)."""
     description = store.describe(secret_id)
     store.cancel_rotation(description.arn)

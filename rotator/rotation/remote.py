@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from rotator.domain import protocol
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING
+from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RemoteRotationError
 from rotator.ports import SecretStore

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rotator.domain import protocol
-from rotator.domain.protocol import AWSCURRENT
+from rotator.domain.models import AWSCURRENT
 from rotator.domain.secret_value import RotatorSecret, format_time
 from rotator.ports import SecretStore, VersionHistory
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretDescription
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     ConfigError,
@@ -29,7 +30,7 @@ from rotator.errors import (
     StageConflictError,
     VersionConflictError,
 )
-from rotator.ports import AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretDescription, SecretStore
+from rotator.ports import SecretStore
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

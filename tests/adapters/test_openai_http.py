@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
+from rotator.domain.models import DeleteOutcome, ProbeResult
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
@@ -20,7 +21,7 @@ from rotator.errors import (
     ServiceError,
     TransientServiceError,
 )
-from rotator.ports import DeleteOutcome, OpenAIAdmin, ProbeResult
+from rotator.ports import OpenAIAdmin
 from rotator.retry import Backoff, Clock
 from rotator.testing.openai_emulator import ManualClock, OpenAIEmulator, OpenAIEmulatorServer
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING
+from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ResponseLostError, StageConflictError
 from rotator.rotation.fleet_cache import SharedListings, VersionValueCache

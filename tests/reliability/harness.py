@@ -32,8 +32,19 @@ from typing import Any, Literal
 import structlog
 
 from rotator.adapters.openai_http import OpenAIHttp
+from rotator.domain.models import (
+    AWSCURRENT,
+    AWSPENDING,
+    ApiKeyInfo,
+    CreatedKey,
+    DeleteOutcome,
+    ProbeResult,
+    Project,
+    SecretDescription,
+    ServiceAccount,
+)
 from rotator.domain.naming import parse_service_account_name, secret_tag
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
+from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -42,16 +53,7 @@ from rotator.errors import (
     RotatorError,
     TransientServiceError,
 )
-from rotator.ports import (
-    ApiKeyInfo,
-    CreatedKey,
-    DeleteOutcome,
-    OpenAIAdmin,
-    ProbeResult,
-    Project,
-    SecretDescription,
-    ServiceAccount,
-)
+from rotator.ports import OpenAIAdmin
 from rotator.rotation.admin_key import AdminKeyResolver
 from rotator.rotation.engine import RotationEngine, RotationPolicy, StepResult
 from rotator.rotation.local import rotate_locally

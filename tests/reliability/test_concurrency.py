@@ -24,7 +24,8 @@ import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp
 from rotator.adapters.secretsmanager import SecretsManagerStore
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
+from rotator.domain.models import AWSCURRENT, AWSPENDING
+from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     RotationInProgressError,
