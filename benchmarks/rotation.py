@@ -16,12 +16,12 @@ from typing import Any
 
 from common import LATENCY, CountingStore, median, openai_calls, seed
 
+from rotator.adapters.cached_store import VersionValueCache
 from rotator.adapters.secretsmanager import SecretsManagerStore
 from rotator.composition import build_runtime
 from rotator.config import Settings
 from rotator.domain.protocol import Step
 from rotator.fleet_runtime import build_fleet_runtime
-from rotator.rotation.fleet_cache import VersionValueCache
 from rotator.rotation.local import rotate_locally
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator

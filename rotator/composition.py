@@ -50,7 +50,7 @@ def build_runtime(
         store = SecretsManagerStore(build_client(region=settings.aws_region))
         if not lambda_mode:
             # One process runs all four steps: read each immutable version's value once.
-            from rotator.rotation.fleet_cache import VersionValueCache
+            from rotator.adapters.cached_store import VersionValueCache
 
             store = VersionValueCache(store)
     owned_http = None

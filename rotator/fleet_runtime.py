@@ -1,8 +1,8 @@
 """Wiring for fleet runs (``rotate --all``, ``status --all``): the composition root's sibling.
 
 Builds what :func:`rotator.composition.build_runtime` builds, plus the fleet's shared parts:
-one :class:`~rotator.adapters.rate_budget.RateBudget` for every admin call of the run, one
-service-account listing per project (:class:`~rotator.rotation.fleet_cache.SharedListings`)
+one :class:`~rotator.fleet.rate_budget.RateBudget` for every admin call of the run, one
+service-account listing per project (:class:`~rotator.fleet.shared_listings.SharedListings`)
 and a version-value cache over Secrets Manager. Only the CLI imports this module, lazily.
 """
 
@@ -12,20 +12,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rotator.adapters.cached_store import VersionValueCache
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
-from rotator.adapters.rate_budget import RateBudget
 from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
 from rotator.composition import build_runtime
 from rotator.config import Settings
 from rotator.domain.models import AWSCURRENT, SecretDescription
 from rotator.domain.secret_value import RotatorSecret
+from rotator.fleet.rate_budget import RateBudget
+from rotator.fleet.run import Candidate, FleetListener, FleetResult, check_candidates
+from rotator.fleet.run import rotate_fleet as _rotate_fleet
+from rotator.fleet.shared_listings import SharedListings
 from rotator.ports import SecretLister
 from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
 from rotator.rotation.engine import RotationEngine
-from rotator.rotation.fleet import Candidate, FleetListener, FleetResult, check_candidates
-from rotator.rotation.fleet import rotate_fleet as _rotate_fleet
-from rotator.rotation.fleet_cache import SharedListings, VersionValueCache
 from rotator.rotation.local import RotationReport, rotate_locally
 from rotator.rotation.remote import rotate_remotely
 

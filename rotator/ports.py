@@ -140,5 +140,21 @@ class KeyProbe(Protocol):
     def check(self, key: Sensitive) -> ProbeResult: ...
 
 
+class RequestBudget(Protocol):
+    """Paces admin requests shared by many workers (``rotator.fleet.rate_budget.RateBudget``)."""
+
+    def acquire(self) -> None:
+        """Block until one more request may be sent."""
+        ...
+
+    def accepted(self) -> None:
+        """The request was answered (not throttled)."""
+        ...
+
+    def throttled(self, retry_after: float | None) -> None:
+        """The request got a 429; every worker pauses for ``retry_after``."""
+        ...
+
+
 #: Builds an admin client bound to one admin key.
 AdminFactory = Callable[[Sensitive], OpenAIAdmin]

@@ -8,11 +8,11 @@ A ``Retry-After`` from the server is honoured (and wins over the computed delay)
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
+from rotator.clock import Clock
 from rotator.errors import TransientServiceError
 
 T = TypeVar("T")
@@ -29,15 +29,6 @@ class Backoff:
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         ceiling: float = min(self.cap, self.base * (2**attempt))
         return ceiling * (0.5 + float(rng()) / 2)
-
-
-@dataclass
-class Clock:
-    """Time seams, so tests can run the retry loop without sleeping."""
-
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    rng: Callable[[], float] = field(default=random.random)
 
 
 def call_with_retry(

@@ -32,7 +32,7 @@ from urllib.parse import quote
 import httpx
 
 from rotator.adapters.openai_wire import Fields, Problem, bearer, error_for, retry_after
-from rotator.adapters.rate_budget import RateBudget
+from rotator.clock import Clock
 from rotator.domain.models import (
     ApiKeyInfo,
     CreatedKey,
@@ -50,8 +50,8 @@ from rotator.errors import (
     ServiceError,
     TransientServiceError,
 )
-from rotator.ports import OpenAIAdmin
-from rotator.retry import Backoff, Clock, call_with_retry
+from rotator.ports import OpenAIAdmin, RequestBudget
+from rotator.retry import Backoff, call_with_retry
 
 T = TypeVar("T")
 PAGE_SIZE = 100
@@ -75,7 +75,7 @@ class OpenAIHttp:
         *,
         backoff: Backoff | None = None,
         clock: Clock | None = None,
-        budget: RateBudget | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         host = ""
         with contextlib.suppress(httpx.InvalidURL):  # reported below, outside the handler

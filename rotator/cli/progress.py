@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from rotator.rotation.fleet import FleetListener, FleetResult
+from rotator.fleet.run import FleetListener, FleetResult
 
 
 def _clock(seconds: float) -> str:

@@ -11,7 +11,7 @@ import click
 
 from rotator.cli.errors import EXIT_USAGE, CliError
 from rotator.errors import ConfigError
-from rotator.rotation.fleet import Candidate
+from rotator.fleet.run import Candidate
 
 
 def parse_tags(pairs: tuple[str, ...]) -> dict[str, str]:

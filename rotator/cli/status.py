@@ -99,8 +99,8 @@ def status_all(
     """The fleet's keys as a table (or JSON lines); exit 1 when any key is older than max_age."""
     from rotator.cli.render import emit_json, status_table, with_age
     from rotator.cli.selection import describe_filters, rotator_secrets
+    from rotator.fleet.status import status_row
     from rotator.fleet_runtime import build_fleet_runtime
-    from rotator.rotation.fleet_status import status_row
 
     runtime = build_fleet_runtime(settings, max_rps=None, concurrency=8)
     try:

@@ -7,12 +7,12 @@ Secrets Manager retries a failed rotation with the same ``ClientRequestToken``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
+from rotator.clock import Clock
 from rotator.domain import protocol
 from rotator.domain.models import (
     AWSCURRENT,
@@ -36,7 +36,7 @@ from rotator.errors import (
     VersionConflictError,
 )
 from rotator.ports import AdminFactory, KeyProbe, OpenAIAdmin, SecretStore
-from rotator.retry import Backoff, Clock
+from rotator.retry import Backoff
 from rotator.rotation import retirement
 from rotator.rotation.admin_key import AdminKeyResolver
 
@@ -81,7 +81,6 @@ class RotationEngine:
         *,
         policy: RotationPolicy | None = None,
         clock: Clock | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self._admin_factory = admin_factory
@@ -89,7 +88,6 @@ class RotationEngine:
         self._admin_keys = admin_keys
         self.policy = policy or RotationPolicy()
         self._clock = clock or Clock()
-        self._now = now
 
     # -- dispatch -----------------------------------------------------------------------
 
@@ -197,7 +195,7 @@ class RotationEngine:
         return RotatorSecret.parse(raw)
 
     def now(self) -> datetime:
-        return self._now()
+        return self._clock.now()
 
     @property
     def clock(self) -> Clock:
@@ -235,26 +233,26 @@ class RotationEngine:
             secret_arn=arn,
             current=current,
             accounts=accounts,
-            now=self._now(),
+            now=self._clock.now(),
             margin=self.policy.orphan_margin,
             spare_token=event.token,
         )
         retiring = protocol.retiring_after_rotation(
             current,
             current_version_id=current_id,
-            now=self._now(),
+            now=self._clock.now(),
             grace=self.policy.grace_period,
             live_service_accounts=frozenset(a.id for a in accounts if a.name != name),
         )
         retiring = retirement.settle_key_only_entries(
-            admin, current.project_id, retiring, now=self._now()
+            admin, current.project_id, retiring, now=self._clock.now()
         )
         created = admin.create_service_account(current.project_id, name)
         new = current.successor(
             api_key=created.value,
             key_id=created.key_id,
             service_account_id=created.service_account_id,
-            rotated_at=self._now(),
+            rotated_at=self._clock.now(),
             retiring=retiring,
         )
         try:
@@ -342,7 +340,7 @@ class RotationEngine:
                 )
             self.store.move_stage(arn, AWSCURRENT, to_version=event.token, from_version=expected)
             outcome = "promoted"
-        deleted = retirement.retire_due_keys(self.admin_for(new), new, now=self._now())
+        deleted = retirement.retire_due_keys(self.admin_for(new), new, now=self._clock.now())
         revocations = tuple(
             (entry.key_id, self.confirm_revoked(arn, entry))
             for entry in new.retiring

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 
+from rotator.clock import Clock
 from rotator.domain import protocol
 from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RemoteRotationError
 from rotator.ports import SecretStore
-from rotator.retry import Clock
 from rotator.rotation.local import RotationReport
 
 

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from rotator.clock import Clock
 from rotator.domain import protocol
 from rotator.domain.models import DeleteOutcome, ProbeResult, ServiceAccount
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import CleanupError, ServiceError
 from rotator.ports import KeyProbe, OpenAIAdmin
-from rotator.retry import Backoff, Clock
+from rotator.retry import Backoff
 
 log = structlog.get_logger("rotator.retirement")
 

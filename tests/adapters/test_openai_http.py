@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
+from rotator.clock import Clock
 from rotator.domain.models import DeleteOutcome, ProbeResult
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -22,7 +23,7 @@ from rotator.errors import (
     TransientServiceError,
 )
 from rotator.ports import OpenAIAdmin
-from rotator.retry import Backoff, Clock
+from rotator.retry import Backoff
 from rotator.testing.openai_emulator import ManualClock, OpenAIEmulator, OpenAIEmulatorServer
 
 P = "/organization/projects/{project_id}"

@@ -13,7 +13,7 @@ from rotator.cli.progress import FleetProgress
 from rotator.cli.render import status_table
 from rotator.cli.selection import parse_tags
 from rotator.errors import ConfigError
-from rotator.rotation.fleet import FleetResult
+from rotator.fleet.run import FleetResult
 from rotator.testing.openai_emulator import ManualClock
 
 

@@ -386,7 +386,6 @@ def build_engine(world: World, tracker: Tracker, policy: RotationPolicy) -> Trac
         AdminKeyResolver(store, default_secret_id=ADMIN_SECRET, env_admin_key=None),
         policy=policy,
         clock=world.retry_clock(),
-        now=world.now,
     )
     engine.tracker = tracker
     return engine

@@ -24,6 +24,7 @@ import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp
 from rotator.adapters.secretsmanager import SecretsManagerStore
+from rotator.clock import Clock
 from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
@@ -32,7 +33,6 @@ from rotator.errors import (
     RotatorError,
     StageConflictError,
 )
-from rotator.retry import Clock
 from rotator.rotation.admin_key import AdminKeyResolver
 from rotator.rotation.engine import RotationEngine, RotationPolicy
 from rotator.rotation.local import RotationFailure, rotate_locally

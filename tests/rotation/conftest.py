@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp
+from rotator.clock import Clock
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
-from rotator.retry import Clock
 from rotator.rotation.admin_key import AdminKeyResolver
 from rotator.rotation.engine import RotationEngine, RotationPolicy
 from rotator.testing.memory_store import InMemorySecretStore
@@ -50,11 +50,12 @@ class World:
             AdminKeyResolver(self.store, default_secret_id=ADMIN_SECRET, env_admin_key=None),
             policy=RotationPolicy(**{"test_timeout": 30.0, **policy}),
             clock=self.retry_clock(),
-            now=self.now,
         )
 
     def retry_clock(self) -> Clock:
-        return Clock(monotonic=self.clock.monotonic, sleep=self.clock.sleep, rng=lambda: 0.5)
+        return Clock(
+            monotonic=self.clock.monotonic, sleep=self.clock.sleep, rng=lambda: 0.5, now=self.now
+        )
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now(), UTC)

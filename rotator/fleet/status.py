@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from rotator.domain import protocol
 from rotator.domain.secret_value import format_time
-from rotator.rotation.fleet import Candidate
+from rotator.fleet.run import Candidate
 
 
 def status_row(
