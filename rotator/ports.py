@@ -69,6 +69,7 @@ class SecretStore(Protocol):
         ...
 
 
+@runtime_checkable
 class SecretLister(SecretStore, Protocol):
     """A store that can also list secrets (the boto3 adapter, the in-memory fake)."""
 
@@ -77,6 +78,7 @@ class SecretLister(SecretStore, Protocol):
     ) -> list[SecretDescription]: ...
 
 
+@runtime_checkable
 class SecretProvisioner(SecretStore, Protocol):
     """The Secrets Manager calls beyond the rotation port that seeding and scheduling need."""
 

@@ -101,25 +101,22 @@ def _run_init(
     kms_key_id: str | None,
     common: dict[str, Any],
 ) -> Any:
-    from rotator.adapters.openai_http import OpenAIHttp, build_http_client
-    from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+    from rotator.app import Mode, build_app
     from rotator.rotation.provision import init_secret, resolve_admin_key
 
     settings = make_settings(**common)
-    store = SecretsManagerStore(build_client(region=settings.aws_region))
-    admin_key = resolve_admin_key(
-        store,
-        admin_key_secret_id=settings.admin_key_secret_id,
-        env_admin_key=settings.env_admin_key,
-    )
-    with build_http_client(
-        connect_timeout=settings.http_connect_timeout, read_timeout=settings.http_read_timeout
-    ) as http:
-        openai = OpenAIHttp(http, settings.openai_base_url)
+    app = build_app(settings, mode=Mode.CLI)
+    try:
+        store = app.provisioning_store()
+        admin_key = resolve_admin_key(
+            store,
+            admin_key_secret_id=settings.admin_key_secret_id,
+            env_admin_key=settings.env_admin_key,
+        )
         return init_secret(
             store,
-            openai.admin(admin_key),
-            openai,
+            app.admin_factory(admin_key),
+            app.probe,
             secret_id=secret_id,
             project_id=project_id,
             source=source,
@@ -127,6 +124,8 @@ def _run_init(
             admin_key_secret_id=settings.admin_key_secret_id,
             kms_key_id=kms_key_id,
         )
+    finally:
+        app.close()
 
 
 @click.command()
@@ -168,18 +167,23 @@ def schedule(
             raise ConfigError("--lambda-arn is required (or pass --off)")
         plan = None if off else build_schedule(every=every, cron=cron, window=window)
         function_arn = validate_lambda_arn(lambda_arn) if lambda_arn else ""
-        from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+        from rotator.app import Mode, build_app
         from rotator.rotation.provision import disable_rotation, schedule_rotation
 
-        settings = make_settings(log_level=log_level)
-        store = SecretsManagerStore(build_client(region=settings.aws_region))
+        app = build_app(make_settings(log_level=log_level), mode=Mode.CLI)
+        try:
+            store = app.provisioning_store()
+            if plan is None:
+                result = disable_rotation(store, secret_id)
+            else:
+                result = schedule_rotation(
+                    store, secret_id, lambda_arn=function_arn, schedule=plan, rotate_now=rotate_now
+                )
+        finally:
+            app.close()
         if plan is None:
-            result = disable_rotation(store, secret_id)
             _emit(result.to_json(), output, f"rotation of {result.arn} disabled")
             return
-        result = schedule_rotation(
-            store, secret_id, lambda_arn=function_arn, schedule=plan, rotate_now=rotate_now
-        )
         window_text = f", window {result.duration}" if result.duration else ""
         started = (
             f"\n  rotation started: version {result.started_version_id} (check with "

@@ -14,20 +14,20 @@ from rotator.cli.options import Duration, common_options, make_settings, output_
 def _run(
     secret_id: str, *, which: str, yes: bool, output: str, margin: timedelta | None, common: Any
 ) -> None:
+    from rotator.app import Mode, build_app
     from rotator.cli.render import emit_json, plan_text
-    from rotator.composition import build_runtime
     from rotator.rotation.maintenance import apply_plan, plan_prune, plan_recover
 
     with errors_to_exit(output, secret_id):
-        runtime = build_runtime(make_settings(**common), lambda_mode=False)
+        app = build_app(make_settings(**common), mode=Mode.CLI)
         try:
             if which == "recover":
-                plan = plan_recover(runtime.engine, secret_id)
+                plan = plan_recover(app.engine, secret_id)
             else:
-                plan = plan_prune(runtime.engine, secret_id, margin=margin)
-            applied = apply_plan(runtime.engine, plan) if yes else None
+                plan = plan_prune(app.engine, secret_id, margin=margin)
+            applied = apply_plan(app.engine, plan) if yes else None
         finally:
-            runtime.close()
+            app.close()
         data = {**plan.to_json(), "applied": applied is not None}
         if output == "json":
             emit_json(data)

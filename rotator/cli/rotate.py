@@ -120,27 +120,28 @@ def rotate_one(
     settings: Settings, secret_id: str, *, mode: str | None, output: str, timeout: float
 ) -> None:
     """Rotate one secret here (``local``) or through its Lambda (``remote``) and show the report."""
+    from rotator.app import Mode, build_app
     from rotator.cli.render import emit_json, progress_line, rotation_text
-    from rotator.composition import build_runtime
     from rotator.rotation.local import RotationFailure, rotate_locally
     from rotator.rotation.remote import rotate_remotely
 
-    runtime = build_runtime(settings, lambda_mode=False)
+    app = build_app(settings, mode=Mode.CLI)
     try:
         if mode is None:
-            has_lambda = runtime.store.describe(secret_id).rotation_lambda_arn is not None
+            has_lambda = app.store.describe(secret_id).rotation_lambda_arn is not None
             mode = "remote" if has_lambda else "local"
         click.echo(f"rotating {secret_id} ({mode})", err=True)
         try:
             if mode == "remote":
                 report = rotate_remotely(
-                    runtime.store,
+                    app.store,
                     secret_id,
                     timeout=timeout,
                     poll_interval=settings.remote_poll_interval,
+                    clock=app.clock,
                 )
             else:
-                report = rotate_locally(runtime.engine, secret_id, progress=progress_line)
+                report = rotate_locally(app.engine, secret_id, progress=progress_line)
         except RotationFailure as failure:
             if output == "json":
                 emit_json(failure.report.to_json())
@@ -148,7 +149,7 @@ def rotate_one(
                 click.echo(rotation_text(failure.report.to_json()))
             raise CliError(str(failure), failure.exit_code) from failure
     finally:
-        runtime.close()
+        app.close()
     if output == "json":
         emit_json(report.to_json())
     else:
@@ -167,14 +168,15 @@ def rotate_all(
     timeout: float,
 ) -> None:
     """Rotate every rotator secret matching the filters; :class:`CliError` when any failed."""
+    from rotator.app import Mode, build_app
     from rotator.cli.progress import FleetProgress
     from rotator.cli.render import emit_json
     from rotator.cli.selection import describe_filters, rotator_secrets
-    from rotator.fleet_runtime import build_fleet_runtime
 
-    runtime = build_fleet_runtime(settings, max_rps=max_rps, concurrency=concurrency)
+    app = build_app(settings, mode=Mode.FLEET, max_rps=max_rps, concurrency=concurrency)
     try:
-        candidates = runtime.discover(prefix=prefix, tags=tags, concurrency=concurrency)
+        fleet = app.fleet
+        candidates = fleet.discover(prefix=prefix, tags=tags, concurrency=concurrency)
         secrets = rotator_secrets(candidates, describe_filters(prefix, tags))
         json_lines = output == "json" or not sys.stdout.isatty()
         progress = FleetProgress(
@@ -187,16 +189,16 @@ def rotate_all(
             + (f", at most {max_rps:g} admin requests/s" if max_rps else ""),
             err=True,
         )
-        results = runtime.rotate_all(
+        results = fleet.rotate_all(
             [c.description for c in secrets],
             mode=mode,
             concurrency=concurrency,
             timeout=timeout,
             listener=progress,
         )
-        stats = runtime.budget.stats()
+        stats = fleet.budget_stats()
     finally:
-        runtime.close()
+        app.close()
     failed = sorted((r for r in results if r.status == "failed"), key=lambda r: r.name)
     extra: dict[str, Any] = {
         "admin_requests": stats.requests,

@@ -7,7 +7,7 @@ usage or input.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -68,20 +68,21 @@ def status(  # click passes every parameter by keyword
 
 def status_one(settings: Settings, secret_id: str, *, output: str) -> None:
     """One secret's status, as text or one JSON object."""
+    from rotator.app import Mode, build_app
     from rotator.cli.render import emit_json, status_text
-    from rotator.composition import build_runtime
     from rotator.ports import VersionHistory
     from rotator.rotation.status import secret_status
 
-    runtime = build_runtime(settings, lambda_mode=False)
+    app = build_app(settings, mode=Mode.CLI)
     try:
         result = secret_status(
-            runtime.store,
+            app.store,
             secret_id,
-            history=runtime.store if isinstance(runtime.store, VersionHistory) else None,
+            history=app.store if isinstance(app.store, VersionHistory) else None,
+            now=app.clock.now(),
         )
     finally:
-        runtime.close()
+        app.close()
     if output == "json":
         emit_json(result)
     else:
@@ -97,18 +98,18 @@ def status_all(
     output: str,
 ) -> None:
     """The fleet's keys as a table (or JSON lines); exit 1 when any key is older than max_age."""
+    from rotator.app import Mode, build_app
     from rotator.cli.render import emit_json, status_table, with_age
     from rotator.cli.selection import describe_filters, rotator_secrets
     from rotator.fleet.status import status_row
-    from rotator.fleet_runtime import build_fleet_runtime
 
-    runtime = build_fleet_runtime(settings, max_rps=None, concurrency=8)
+    app = build_app(settings, mode=Mode.FLEET)
     try:
-        candidates = runtime.discover(prefix=prefix, tags=tags, concurrency=8)
+        candidates = app.fleet.discover(prefix=prefix, tags=tags, concurrency=8)
+        now = app.clock.now()
     finally:
-        runtime.close()
+        app.close()
     secrets = rotator_secrets(candidates, describe_filters(prefix, tags))
-    now = datetime.now(UTC)
     rows = sorted(
         (with_age(status_row(c, now=now, max_age=max_age)) for c in secrets),
         key=lambda row: str(row["secret_id"]),

@@ -19,11 +19,17 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from rotator.adapters.cached_store import VersionValueCache
+from rotator.clock import Clock
 from rotator.domain.models import AWSCURRENT, SecretDescription
 from rotator.domain.protocol import Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RotatorError, SecretFormatError, TransientServiceError
-from rotator.rotation.local import RotationFailure, RotationReport
+from rotator.fleet.rate_budget import BudgetStats, RateBudget
+from rotator.ports import SecretLister
+from rotator.rotation.engine import RotationEngine
+from rotator.rotation.local import RotationFailure, RotationReport, rotate_locally
+from rotator.rotation.remote import rotate_remotely
 
 #: Rotates one secret (by ARN) and returns its report; raises RotatorError on failure.
 RotateOne = Callable[[SecretDescription], RotationReport]
@@ -125,3 +131,71 @@ def rotate_fleet(
         for future in [pool.submit(run, description) for description in secrets]:
             future.result()
     return results
+
+
+class Fleet:
+    """One ``--all`` run over an app's store and engine (built by :attr:`rotator.app.App.fleet`)."""
+
+    def __init__(
+        self,
+        lister: SecretLister,
+        store: VersionValueCache,
+        engine: RotationEngine,
+        budget: RateBudget,
+        *,
+        remote_poll_interval: float,
+        clock: Clock,
+    ) -> None:
+        self._lister = lister
+        self._store = store
+        self._engine = engine
+        self._budget = budget
+        self._remote_poll_interval = remote_poll_interval
+        self._clock = clock
+
+    def budget_stats(self) -> BudgetStats:
+        """Admin requests sent and throttled so far in this run."""
+        return self._budget.stats()
+
+    def discover(
+        self, *, prefix: str | None, tags: Mapping[str, str], concurrency: int
+    ) -> list[Candidate]:
+        """ListSecrets with the filters, then the one-read rotator-secret check per secret."""
+        found = self._lister.list_secrets(name_prefix=prefix, tags=tags)
+        for description in found:
+            self._store.seen(description)
+        return check_candidates(found, self._read_current, concurrency=concurrency)
+
+    def _read_current(self, description: SecretDescription) -> RotatorSecret | None:
+        raw = self._store.get_value(
+            description.arn, version_id=description.version_with(AWSCURRENT), stage=AWSCURRENT
+        )
+        return RotatorSecret.parse_or_none(raw)
+
+    def rotate_all(
+        self,
+        secrets: list[SecretDescription],
+        *,
+        mode: str | None,
+        concurrency: int,
+        timeout: float,
+        listener: FleetListener | None = None,
+    ) -> list[FleetResult]:
+        """Rotate ``secrets`` (here, or by their Lambda) with ``concurrency`` in flight."""
+
+        def rotate_one(description: SecretDescription) -> RotationReport:
+            remote = mode == "remote" or (mode is None and description.rotation_lambda_arn)
+            try:
+                if remote:
+                    return rotate_remotely(
+                        self._store,
+                        description.arn,
+                        timeout=timeout,
+                        poll_interval=self._remote_poll_interval,
+                        clock=self._clock,
+                    )
+                return rotate_locally(self._engine, description.arn)
+            finally:
+                self._store.forget(description.arn)
+
+        return rotate_fleet(secrets, rotate_one, concurrency=concurrency, listener=listener)

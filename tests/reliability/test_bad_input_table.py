@@ -270,12 +270,16 @@ def _delete(stack: Stack) -> None:
 @pytest.fixture
 def cold_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A cold start (no admin key cached from an earlier test), its clients closed after."""
-    previous = handler.use_runtime(None)
+    _drop_default_app()
     yield
-    runtime = handler.use_runtime(previous)
-    if runtime is not None:
-        runtime.close()
-        runtime.store._client.close()  # type: ignore[attr-defined]
+    _drop_default_app()
+
+
+def _drop_default_app() -> None:
+    """Close the warm container's app, if one was built, so the next call builds afresh."""
+    if handler.default_app.cache_info().currsize:
+        handler.default_app().close()
+    handler.default_app.cache_clear()
 
 
 def _other_secrets_token(stack: Stack) -> str:

@@ -22,9 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from rotator.adapters.openai_http import OpenAIHttp
 from rotator.adapters.secretsmanager import SecretsManagerStore
+from rotator.app import Mode, build_app
 from rotator.clock import Clock
+from rotator.config import Settings
 from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
@@ -33,8 +34,7 @@ from rotator.errors import (
     RotatorError,
     StageConflictError,
 )
-from rotator.rotation.admin_key import AdminKeyResolver
-from rotator.rotation.engine import RotationEngine, RotationPolicy
+from rotator.rotation.engine import RotationEngine
 from rotator.rotation.local import RotationFailure, rotate_locally
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
@@ -217,22 +217,23 @@ def test_lambda_rotation_overtaken_leaves_nothing_after_a_prune(world: World) ->
 def moto_engine(
     server: MotoServer, emulator: OpenAIEmulator, *, lambda_mode: bool
 ) -> tuple[RotationEngine, httpx.Client]:
+    """An engine wired by build_app (one process's) over moto's server and the emulator."""
     http = httpx.Client(transport=emulator.transport())
-    openai = OpenAIHttp(http, "http://127.0.0.1:9/v1", clock=Clock(rng=lambda: 0.5))
-    store = SecretsManagerStore(server.client())
-    engine = RotationEngine(
-        store,
-        openai.admin,
-        openai,
-        AdminKeyResolver(store, default_secret_id="openai/admin", env_admin_key=None),
-        policy=RotationPolicy(
-            test_timeout=5.0,
-            revocation_timeout=2.0,
-            require_rotation_enabled=lambda_mode,
-            orphan_margin=timedelta(minutes=15),
-        ),
+    settings = Settings(
+        openai_base_url="http://127.0.0.1:9/v1",
+        admin_key_secret_id="openai/admin",
+        test_timeout=5.0,
+        revocation_timeout=2.0,
+        orphan_margin=timedelta(minutes=15),
     )
-    return engine, http
+    app = build_app(
+        settings,
+        mode=Mode.LAMBDA if lambda_mode else Mode.CLI,
+        store=SecretsManagerStore(server.client()),
+        http=http,
+        clock=Clock(rng=lambda: 0.5),
+    )
+    return app.engine, http
 
 
 K = 4
