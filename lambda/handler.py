@@ -42,7 +42,7 @@ def make_handler(get_app: Callable[[], App]) -> Handler:
         )
         prune_secret = prune_target(event)
         if prune_secret is not None:
-            apply_plan(app.engine, plan_prune(app.engine, prune_secret))
+            apply_plan(app.ctx, plan_prune(app.ctx, prune_secret))
             return
         app.engine.run_step(parse_event(event))
 

@@ -25,7 +25,8 @@ from rotator.ports import (
 )
 from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
-from rotator.rotation.engine import RotationEngine, RotationPolicy
+from rotator.rotation.context import RotationContext, RotationPolicy
+from rotator.rotation.engine import RotationEngine
 
 if TYPE_CHECKING:
     import httpx
@@ -64,6 +65,8 @@ class App:
     mode: Mode
     #: The store the rotation uses: behind the version cache except in Lambda mode.
     store: SecretStore
+    #: What a rotation may touch (store, admin API, probe, clock, policy).
+    ctx: RotationContext
     engine: RotationEngine
     admin_factory: AdminFactory
     probe: KeyProbe
@@ -171,13 +174,20 @@ def build_app(
         default_secret_id=settings.admin_key_secret_id,
         env_admin_key=None if mode is Mode.LAMBDA else settings.env_admin_key,
     )
-    engine = engine_type(
-        store, admin_factory, probe, admin_keys, policy=policy_for(mode, settings), clock=clock
+    ctx = RotationContext(
+        store=store,
+        admin_factory=admin_factory,
+        admin_keys=admin_keys,
+        probe=probe,
+        clock=clock,
+        policy=policy_for(mode, settings),
     )
+    engine = engine_type(ctx)
     return App(
         settings=settings,
         mode=mode,
         store=store,
+        ctx=ctx,
         engine=engine,
         admin_factory=admin_factory,
         probe=probe,

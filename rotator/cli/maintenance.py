@@ -22,10 +22,10 @@ def _run(
         app = build_app(make_settings(**common), mode=Mode.CLI)
         try:
             if which == "recover":
-                plan = plan_recover(app.engine, secret_id)
+                plan = plan_recover(app.ctx, secret_id)
             else:
-                plan = plan_prune(app.engine, secret_id, margin=margin)
-            applied = apply_plan(app.engine, plan) if yes else None
+                plan = plan_prune(app.ctx, secret_id, margin=margin)
+            applied = apply_plan(app.ctx, plan) if yes else None
         finally:
             app.close()
         data = {**plan.to_json(), "applied": applied is not None}

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import structlog
 
 from rotator.domain import protocol
-from rotator.domain.models import AWSCURRENT, AWSPENDING
+from rotator.domain.models import AWSCURRENT
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import InputError, RotatorError, TransientServiceError
+from rotator.errors import RotatorError, TransientServiceError
+from rotator.rotation import cleanup
 from rotator.rotation.engine import RotationEngine, StepResult
 
 log = structlog.get_logger("rotator.local")
@@ -80,12 +81,13 @@ def rotate_locally(
     progress: ProgressCallback | None = None,
 ) -> RotationReport:
     """Run createSecret → setSecret → testSecret → finishSecret here, rolling back on failure."""
+    ctx = engine.ctx
     started = time.monotonic()
-    description = engine.store.describe(secret_id)
+    description = ctx.store.describe(secret_id)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
     current_id = protocol.current_version(description.versions, secret_name=description.name)
     previous = RotatorSecret.parse_or_none(
-        engine.store.get_value(description.arn, version_id=current_id, stage=AWSCURRENT)
+        ctx.store.get_value(description.arn, version_id=current_id, stage=AWSCURRENT)
     )
     token = token or str(uuid.uuid4())
     results: dict[Step, StepResult] = {}
@@ -101,9 +103,9 @@ def rotate_locally(
         if progress is not None:
             progress(step, None, 0)
         message = str(error)
-        promoted = AWSCURRENT in engine.store.describe(description.arn).versions.get(token, ())
+        promoted = AWSCURRENT in ctx.store.describe(description.arn).versions.get(token, ())
         if not promoted:
-            message = f"{message}; {rollback(engine, description.arn, token, cause=error)}"
+            message = f"{message}; {cleanup.rollback(ctx, description.arn, token, cause=error)}"
         created = results.get(Step.CREATE)
         report = RotationReport(
             secret_id=description.name,
@@ -118,7 +120,7 @@ def rotate_locally(
             step=step.value,
         )
         raise RotationFailure(report, error) from error
-    _clear_pending_label(engine, description.arn, token)
+    cleanup.clear_pending_label(ctx, description.arn, token)
     finish = results[Step.FINISH]
     created = results[Step.CREATE]
     previous_key = previous.key_id if previous else None
@@ -149,62 +151,12 @@ def _run_step(engine: RotationEngine, event: RotationEvent) -> StepResult:
         except TransientServiceError as error:
             if attempt == STEP_ATTEMPTS - 1:
                 raise
-            wait = engine.policy.probe_backoff.delay(attempt, engine.clock.rng)
+            wait = engine.ctx.policy.probe_backoff.delay(attempt, engine.ctx.clock.rng)
             if error.retry_after is not None:
                 wait = max(wait, min(error.retry_after, MAX_RETRY_AFTER))
             log.info("step_repeated", step=event.step.value, attempt=attempt + 1, wait_s=wait)
-            engine.clock.sleep(wait)
+            engine.ctx.clock.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _clear_pending_label(engine: RotationEngine, secret_arn: str, token: str) -> None:
-    """Do what Secrets Manager's backend does after a rotation: drop AWSPENDING."""
-    try:
-        engine.store.move_stage(secret_arn, AWSPENDING, to_version=None, from_version=token)
-    except RotatorError as error:
-        # Harmless: AWSPENDING on the AWSCURRENT version is a finished rotation.
-        log.warning("pending_label_kept", version_id=token, error=str(error))
-
-
-def rollback(
-    engine: RotationEngine, secret_arn: str, token: str, *, cause: RotatorError | None = None
-) -> str:
-    """Undo an unpromoted rotation; returns a sentence saying what was undone or what remains."""
-    remains: list[str] = []
-    undone: list[str] = []
-    try:
-        deleted, live = engine.delete_accounts_named_for(secret_arn, token)
-        undone += [f"deleted service account {account_id}" for account_id in deleted]
-        remains += [
-            f"{sentence}: delete it in the OpenAI dashboard or run `rotator prune`"
-            for sentence in live
-        ]
-    except InputError as error:
-        # The admin API refusing this key or project the same way the rotation was refused
-        # means no account was made with it; any other refusal leaves the question open.
-        if cause is None or type(error) is not type(cause):
-            remains.append(
-                f"could not look for the service account named for version {token} ({error}); "
-                "if it exists, run `rotator prune` once the admin key works"
-            )
-    except RotatorError as error:
-        remains.append(
-            f"could not look for the service account named for version {token} ({error}); "
-            "run `rotator prune` to delete it"
-        )
-    try:
-        stages = engine.store.describe(secret_arn).versions.get(token, frozenset())
-        if AWSPENDING in stages and AWSCURRENT not in stages:
-            engine.store.move_stage(secret_arn, AWSPENDING, to_version=None, from_version=token)
-            undone.append("removed AWSPENDING")
-    except RotatorError as error:
-        remains.append(
-            f"AWSPENDING is still on version {token} ({error}): run `rotator recover {secret_arn}`"
-        )
-    log.warning("rolled_back", version_id=token, undone=undone, remains=remains or None)
-    if remains:
-        return "rollback incomplete: " + "; ".join(remains)
-    return "rolled back: " + (", ".join(undone) if undone else "nothing left to undo")
 
 
 def _ms(since: float) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from rotator.clock import Clock
 from rotator.config import Settings
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
-from rotator.rotation.engine import RotationEngine, RotationPolicy
+from rotator.rotation.engine import RotationEngine
 from rotator.testing.memory_store import InMemorySecretStore
 from rotator.testing.openai_emulator import OpenAIEmulator
 from rotator.testing.openai_emulator.faults import ManualClock
@@ -39,7 +39,6 @@ class World:
     seeded_key_id: str
     seeded_value: str
     seeded_account: str
-    policy: RotationPolicy = field(default_factory=lambda: RotationPolicy(test_timeout=30))
 
     def settings(self, **changes: Any) -> Settings:
         """Settings for this world: the emulator's URL, the admin-key secret, a 30 s test."""
