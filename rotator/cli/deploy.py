@@ -62,7 +62,7 @@ def init(
     changed).
     """
     from rotator.domain.sensitive import Sensitive
-    from rotator.rotation.provision import KeySource, validate_init_request
+    from rotator.provisioning.checks import KeySource, validate_init_request
 
     with errors_to_exit(output, secret_id):
         from rotator.errors import ConfigError
@@ -102,17 +102,13 @@ def _run_init(
     common: dict[str, Any],
 ) -> Any:
     from rotator.app import Mode, build_app
-    from rotator.rotation.provision import init_secret, resolve_admin_key
+    from rotator.provisioning.init import init_secret
 
     settings = make_settings(**common)
     app = build_app(settings, mode=Mode.CLI)
     try:
         store = app.provisioning_store()
-        admin_key = resolve_admin_key(
-            store,
-            admin_key_secret_id=settings.admin_key_secret_id,
-            env_admin_key=settings.env_admin_key,
-        )
+        admin_key = app.admin_keys.resolve(None)
         return init_secret(
             store,
             app.admin_factory(admin_key),
@@ -168,7 +164,7 @@ def schedule(
         plan = None if off else build_schedule(every=every, cron=cron, window=window)
         function_arn = validate_lambda_arn(lambda_arn) if lambda_arn else ""
         from rotator.app import Mode, build_app
-        from rotator.rotation.provision import disable_rotation, schedule_rotation
+        from rotator.provisioning.schedule import disable_rotation, schedule_rotation
 
         app = build_app(make_settings(log_level=log_level), mode=Mode.CLI)
         try:

@@ -57,11 +57,18 @@ class AdminKeyResolver:
         self._env_admin_key = env_admin_key
         self._cache: dict[str, Sensitive] = {}
 
-    def resolve(self, secret: RotatorSecret) -> Sensitive:
-        secret_id = secret.admin_key_secret_id or self._default_secret_id
+    def resolve(self, secret: RotatorSecret | None) -> Sensitive:
+        """The admin key for ``secret`` (or, with None, for a secret not written yet: ``init``)."""
+        named = secret.admin_key_secret_id if secret is not None else None
+        secret_id = named or self._default_secret_id
         if secret_id is None:
             if self._env_admin_key is not None:
                 return self._env_admin_key
+            if secret is None:
+                raise AdminKeyError(
+                    "no OpenAI admin key: pass --admin-key-secret-id (or set "
+                    "ROTATOR_ADMIN_KEY_SECRET_ID), or set OPENAI_ADMIN_KEY"
+                )
             raise AdminKeyError(
                 "no OpenAI admin key: add admin_key_secret_id to the secret, pass "
                 "--admin-key-secret-id / set ROTATOR_ADMIN_KEY_SECRET_ID, or (CLI only) "

@@ -13,12 +13,9 @@ from rotator.adapters.openai_http import OpenAIHttp
 from rotator.domain.schedule import RotationSchedule
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError, RotationInProgressError, SecretFormatError, ServiceError
-from rotator.rotation.provision import (
-    KeySource,
-    disable_rotation,
-    init_secret,
-    schedule_rotation,
-)
+from rotator.provisioning.checks import KeySource
+from rotator.provisioning.init import init_secret
+from rotator.provisioning.schedule import disable_rotation, schedule_rotation
 from rotator.testing.memory_store import InMemorySecretStore
 from rotator.testing.openai_emulator import OpenAIEmulator, SeededKey
 
