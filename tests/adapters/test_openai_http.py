@@ -62,7 +62,7 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
     if request.param == "mock":
         with httpx.Client(transport=emu.transport()) as http:
             openai = OpenAIHttp(
-                http, "http://openai.test/v1", backoff=backoff, clock=_retry_clock(clock, sleeps)
+                http, "https://openai.test/v1", backoff=backoff, clock=_retry_clock(clock, sleeps)
             )
             yield World(emu, clock, openai, sleeps, project, admin_key)
         return
@@ -148,7 +148,7 @@ def test_create_sends_exactly_the_name_with_bearer_and_json_headers() -> None:
         return emu.handle(request)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        OpenAIHttp(http, "http://openai.test/v1").admin(
+        OpenAIHttp(http, "https://openai.test/v1").admin(
             Sensitive(admin_key)
         ).create_service_account(project, "n")
     (request,) = seen
@@ -349,7 +349,7 @@ def _fixed(status: int, content: bytes, headers: dict[str, str] | None = None) -
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     clock = _retry_clock(ManualClock(), [])
-    return OpenAIHttp(http, "http://openai.test/v1", backoff=Backoff(deadline=1.0), clock=clock)
+    return OpenAIHttp(http, "https://openai.test/v1", backoff=Backoff(deadline=1.0), clock=clock)
 
 
 @pytest.mark.parametrize(
@@ -437,7 +437,7 @@ def test_bad_base_url_is_a_config_error() -> None:
     """A base URL that is not http(s) is refused at construction with the fix."""
     with (
         httpx.Client() as http,
-        pytest.raises(ConfigError, match=r"use https://api\.openai\.com/v1"),
+        pytest.raises(ConfigError, match=r"use e\.g\. https://api\.openai\.com/v1"),
     ):
         OpenAIHttp(http, "api.openai.com/v1")
 

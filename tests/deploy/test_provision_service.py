@@ -51,7 +51,7 @@ def setup() -> Iterator[Setup]:
     admin_key = emulator.add_admin_key()
     seeded = emulator.add_service_account(project_id, "app")
     with httpx.Client(transport=emulator.transport()) as http:
-        openai = OpenAIHttp(http, "http://openai.test/v1")
+        openai = OpenAIHttp(http, "https://openai.test/v1")
         yield Setup(InMemorySecretStore(), emulator, openai, project_id, seeded, admin_key)
 
 

@@ -23,7 +23,7 @@ def emulator() -> OpenAIEmulator:
 
 
 def _listings(emulator: OpenAIEmulator, http: httpx.Client) -> SharedListings:
-    return SharedListings(OpenAIHttp(http, "http://openai.test/v1").admin)
+    return SharedListings(OpenAIHttp(http, "https://openai.test/v1").admin)
 
 
 def _lists(emulator: OpenAIEmulator) -> int:
