@@ -13,7 +13,7 @@ import click
 
 from rotator.domain.protocol import Step
 from rotator.errors import RotatorError
-from rotator.rotation.engine import StepResult
+from rotator.rotation.results import Revocation, RotationReport, RotationStatus, StepResult
 
 
 def emit_json(data: Mapping[str, Any]) -> None:
@@ -27,11 +27,11 @@ def failure_json(
     """A failed command as JSON; a failed rotation keeps the report's shape (every field)."""
     shape: dict[str, object] = {"secret_id": secret_id}
     if rotation:
-        from rotator.rotation.local import RotationReport
-
-        shape = RotationReport(secret_id=secret_id or "", version_id="", status="").to_json()
+        shape = RotationReport(
+            secret_id=secret_id or "", version_id="", status=RotationStatus.FAILED
+        ).to_json()
         shape["version_id"] = None
-    return {**shape, "status": "failed", "error": str(error), "step": error.step}
+    return {**shape, "status": RotationStatus.FAILED, "error": str(error), "step": error.step}
 
 
 def progress_line(step: Step, result: StepResult | None, duration_ms: int) -> None:
@@ -45,8 +45,14 @@ def progress_line(step: Step, result: StepResult | None, duration_ms: int) -> No
     click.echo(f"  {step.value:<13} {result.outcome:<16} {duration_ms:>6} ms{detail}", err=True)
 
 
+_REVOCATION_TEXT: dict[str, str] = {
+    Revocation.CONFIRMED: "deleted, revoked (confirmed: it now gets 401)",
+    Revocation.UNCONFIRMED: "deleted, but OpenAI still accepts it: check the dashboard",
+}
+
+
 def rotation_text(report: Mapping[str, Any]) -> str:
-    if report["status"] == "rotated":
+    if report["status"] == RotationStatus.ROTATED:
         lines = [
             f"rotated {report['secret_id']} in {report['duration_ms']} ms",
             f"  new version  {report['version_id']}",
@@ -56,10 +62,7 @@ def rotation_text(report: Mapping[str, Any]) -> str:
         if report.get("previous_key_id"):
             state = "still live (retiring)"
             if report["previous_key_deleted"]:
-                state = {
-                    "confirmed": "deleted, revoked (confirmed: it now gets 401)",
-                    "unconfirmed": "deleted, but OpenAI still accepts it: check the dashboard",
-                }.get(str(report.get("previous_key_revocation")), "deleted")
+                state = _REVOCATION_TEXT.get(str(report.get("previous_key_revocation")), "deleted")
             lines.append(f"  old key      {report['previous_key_id']} {state}")
         return "\n".join(lines)
     return f"rotation of {report['secret_id']} failed at {report['step']}: {report['error']}"

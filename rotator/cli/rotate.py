@@ -122,7 +122,8 @@ def rotate_one(
     """Rotate one secret here (``local``) or through its Lambda (``remote``) and show the report."""
     from rotator.app import Mode, build_app
     from rotator.cli.render import emit_json, progress_line, rotation_text
-    from rotator.rotation.local import RotationFailure, rotate_locally
+    from rotator.errors import RotationFailure
+    from rotator.rotation.local import rotate_locally
     from rotator.rotation.remote import rotate_remotely
 
     app = build_app(settings, mode=Mode.CLI)
@@ -172,6 +173,7 @@ def rotate_all(
     from rotator.cli.progress import FleetProgress
     from rotator.cli.render import emit_json
     from rotator.cli.selection import describe_filters, rotator_secrets
+    from rotator.rotation.results import RotationStatus
 
     app = build_app(settings, mode=Mode.FLEET, max_rps=max_rps, concurrency=concurrency)
     try:
@@ -199,7 +201,7 @@ def rotate_all(
         stats = fleet.budget_stats()
     finally:
         app.close()
-    failed = sorted((r for r in results if r.status == "failed"), key=lambda r: r.name)
+    failed = sorted((r for r in results if r.status is RotationStatus.FAILED), key=lambda r: r.name)
     extra: dict[str, Any] = {
         "admin_requests": stats.requests,
         "throttled": stats.throttled,

@@ -24,12 +24,13 @@ from rotator.clock import Clock
 from rotator.domain.models import AWSCURRENT, SecretDescription
 from rotator.domain.protocol import Step
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import RotatorError, SecretFormatError, TransientServiceError
+from rotator.errors import RotationFailure, RotatorError, SecretFormatError, TransientServiceError
 from rotator.fleet.rate_budget import BudgetStats, RateBudget
 from rotator.ports import SecretLister
 from rotator.rotation.engine import RotationEngine
-from rotator.rotation.local import RotationFailure, RotationReport, rotate_locally
+from rotator.rotation.local import rotate_locally
 from rotator.rotation.remote import rotate_remotely
+from rotator.rotation.results import RotationReport, RotationStatus
 
 #: Rotates one secret (by ARN) and returns its report; raises RotatorError on failure.
 RotateOne = Callable[[SecretDescription], RotationReport]
@@ -40,7 +41,7 @@ class FleetResult:
     """How one secret of the fleet ended."""
 
     name: str
-    status: str  # "rotated" | "failed"
+    status: RotationStatus
     report: Mapping[str, object]
     attempts: int = 1
 
@@ -112,16 +113,24 @@ def rotate_fleet(
         while True:
             try:
                 report = rotate_one(description)
-                result = FleetResult(description.name, "rotated", report.to_json(), attempt)
+                result = FleetResult(
+                    description.name, RotationStatus.ROTATED, report.to_json(), attempt
+                )
             except RotationFailure as failure:
                 if _retryable(failure) and attempt < attempts:
                     retry_pause(attempt)
                     attempt += 1
                     continue
-                result = FleetResult(description.name, "failed", failure.report.to_json(), attempt)
+                result = FleetResult(
+                    description.name, RotationStatus.FAILED, failure.report.to_json(), attempt
+                )
             except RotatorError as error:
-                report_json = {"status": "failed", "error": str(error), "step": error.step}
-                result = FleetResult(description.name, "failed", report_json, attempt)
+                report_json = {
+                    "status": RotationStatus.FAILED,
+                    "error": str(error),
+                    "step": error.step,
+                }
+                result = FleetResult(description.name, RotationStatus.FAILED, report_json, attempt)
             break
         with lock:
             results.append(result)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import structlog
 
@@ -27,23 +26,11 @@ from rotator.errors import (
 )
 from rotator.rotation import cleanup, probing
 from rotator.rotation.context import RotationContext, RotationPolicy
+from rotator.rotation.results import StepOutcome, StepResult
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
 log = structlog.get_logger("rotator.engine")
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """What a step did, for progress lines and ``--output json``."""
-
-    step: Step
-    outcome: str
-    key_id: str | None = None
-    service_account_id: str | None = None
-    deleted_key_ids: tuple[str, ...] = ()
-    #: For each deleted key: "confirmed" (now answers 401) or "unconfirmed" (still accepted).
-    revocations: tuple[tuple[str, str], ...] = ()
 
 
 class RotationEngine:
@@ -130,13 +117,16 @@ class RotationEngine:
         if self._guard(event, description, token_may_be_new=token_may_be_new) is (
             Decision.ALREADY_CURRENT
         ):
-            return StepResult(Step.CREATE, "already_current")
+            return StepResult(Step.CREATE, StepOutcome.ALREADY_CURRENT)
         if event.token in description.versions:
             existing = self.ctx.store.get_value(arn, version_id=event.token, stage=AWSPENDING)
             if existing is not None:
                 pending = RotatorSecret.parse(existing)
                 return StepResult(
-                    Step.CREATE, "already_created", pending.key_id, pending.service_account_id
+                    Step.CREATE,
+                    StepOutcome.ALREADY_CREATED,
+                    pending.key_id,
+                    pending.service_account_id,
                 )
         current_id = protocol.current_version(description.versions, secret_name=description.name)
         current = self._read(arn, version_id=current_id, stage=AWSCURRENT)
@@ -186,35 +176,42 @@ class RotationEngine:
                 raise
             pending = RotatorSecret.parse(winner)
             return StepResult(
-                Step.CREATE, "already_created", pending.key_id, pending.service_account_id
+                Step.CREATE,
+                StepOutcome.ALREADY_CREATED,
+                pending.key_id,
+                pending.service_account_id,
             )
-        return StepResult(Step.CREATE, "created", created.key_id, created.service_account_id)
+        return StepResult(
+            Step.CREATE, StepOutcome.CREATED, created.key_id, created.service_account_id
+        )
 
     # -- setSecret ----------------------------------------------------------------------
 
     def set_secret(self, event: RotationEvent) -> StepResult:
         description = self._describe(event.secret_id)
         if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
-            return StepResult(Step.SET, "already_current")
+            return StepResult(Step.SET, StepOutcome.ALREADY_CURRENT)
         log.info("set_secret_noop", reason="an OpenAI key is live as soon as it is created")
-        return StepResult(Step.SET, "nothing_to_do")
+        return StepResult(Step.SET, StepOutcome.NOTHING_TO_DO)
 
     # -- testSecret ---------------------------------------------------------------------
 
     def test_secret(self, event: RotationEvent) -> StepResult:
         description = self._describe(event.secret_id)
         if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
-            return StepResult(Step.TEST, "already_current")
+            return StepResult(Step.TEST, StepOutcome.ALREADY_CURRENT)
         raw = self.ctx.store.get_value(description.arn, version_id=event.token, stage=AWSPENDING)
         if raw is None:
             # Test-only mode (RotateImmediately=false): no new key exists; prove the set-up.
             current = self._read(description.arn, version_id=None, stage=AWSCURRENT)
             self.ctx.admin_for(current).get_project(current.project_id)
             probing.wait_until_accepted(self.ctx, current.api_key, key_id=current.key_id)
-            return StepResult(Step.TEST, "tested_current_key", current.key_id)
+            return StepResult(Step.TEST, StepOutcome.TESTED_CURRENT_KEY, current.key_id)
         pending = RotatorSecret.parse(raw)
         probing.wait_until_accepted(self.ctx, pending.api_key, key_id=pending.key_id)
-        return StepResult(Step.TEST, "accepted", pending.key_id, pending.service_account_id)
+        return StepResult(
+            Step.TEST, StepOutcome.ACCEPTED, pending.key_id, pending.service_account_id
+        )
 
     # -- finishSecret -------------------------------------------------------------------
 
@@ -224,7 +221,7 @@ class RotationEngine:
         decision = self._guard(event, description, token_may_be_new=False)
         stage = AWSCURRENT if decision is Decision.ALREADY_CURRENT else AWSPENDING
         new = self._read(arn, version_id=event.token, stage=stage)
-        outcome = "cleaned_up"
+        outcome = StepOutcome.CLEANED_UP
         if decision is Decision.PROCEED:
             current_id = protocol.current_version(
                 description.versions, secret_name=description.name
@@ -239,7 +236,7 @@ class RotationEngine:
             self.ctx.store.move_stage(
                 arn, AWSCURRENT, to_version=event.token, from_version=expected
             )
-            outcome = "promoted"
+            outcome = StepOutcome.PROMOTED
         admin = self.ctx.admin_for(new)
         deleted = cleanup.retire_due_keys(admin, new, now=self.ctx.clock.now())
         revocations = tuple(

@@ -1,5 +1,8 @@
 """A rotation run here (``rotator rotate --local``): the four steps with a fresh token.
 
+Returns a :class:`~rotator.rotation.results.RotationReport`; a failure raises
+:class:`~rotator.errors.RotationFailure` carrying the report and the step's error.
+
 A failure before promotion rolls back at once: the service account made for this token is
 deleted (found by name even when the create's answer was lost) and AWSPENDING is removed, so
 the next rotation can start straight away.
@@ -10,7 +13,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import structlog
 
@@ -18,59 +20,15 @@ from rotator.domain import protocol
 from rotator.domain.models import AWSCURRENT
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import RotatorError, TransientServiceError
+from rotator.errors import RotationFailure, RotatorError, TransientServiceError
 from rotator.rotation import cleanup
-from rotator.rotation.engine import RotationEngine, StepResult
+from rotator.rotation.engine import RotationEngine
+from rotator.rotation.results import RotationReport, RotationStatus, StepResult
 
 log = structlog.get_logger("rotator.local")
 
 #: Called after each step with (step, result or None, duration in ms).
 ProgressCallback = Callable[[Step, StepResult | None, int], None]
-
-
-@dataclass(frozen=True)
-class RotationReport:
-    """The outcome of one rotation, as ``--output json`` prints it."""
-
-    secret_id: str
-    version_id: str
-    status: str
-    key_id: str | None = None
-    service_account_id: str | None = None
-    previous_key_id: str | None = None
-    previous_key_deleted: bool = False
-    #: "confirmed" when the deleted key now answers 401, "unconfirmed" when still accepted.
-    previous_key_revocation: str | None = None
-    duration_ms: int = 0
-    error: str | None = None
-    step: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "secret_id": self.secret_id,
-            "version_id": self.version_id,
-            "status": self.status,
-            "key_id": self.key_id,
-            "service_account_id": self.service_account_id,
-            "previous_key_id": self.previous_key_id,
-            "previous_key_deleted": self.previous_key_deleted,
-            "previous_key_revocation": self.previous_key_revocation,
-            "duration_ms": self.duration_ms,
-        }
-        if self.status != "rotated":
-            data["error"] = self.error
-            data["step"] = self.step
-        return data
-
-
-class RotationFailure(RotatorError):
-    """A failed local rotation, carrying its report. ``cause`` is the step's error."""
-
-    def __init__(self, report: RotationReport, cause: RotatorError) -> None:
-        super().__init__(report.error or str(cause), step=report.step)
-        self.report = report
-        self.cause = cause
-        self.exit_code = cause.exit_code
 
 
 def rotate_locally(
@@ -110,7 +68,7 @@ def rotate_locally(
         report = RotationReport(
             secret_id=description.name,
             version_id=token,
-            status="failed",
+            status=RotationStatus.FAILED,
             key_id=created.key_id if created and promoted else None,
             service_account_id=created.service_account_id if created and promoted else None,
             previous_key_id=previous.key_id if previous else None,
@@ -119,7 +77,9 @@ def rotate_locally(
             error=message,
             step=step.value,
         )
-        raise RotationFailure(report, error) from error
+        raise RotationFailure(
+            report.error or str(error), step=report.step, cause=error, report=report
+        ) from error
     cleanup.clear_pending_label(ctx, description.arn, token)
     finish = results[Step.FINISH]
     created = results[Step.CREATE]
@@ -127,7 +87,7 @@ def rotate_locally(
     return RotationReport(
         secret_id=description.name,
         version_id=token,
-        status="rotated",
+        status=RotationStatus.ROTATED,
         key_id=created.key_id,
         service_account_id=created.service_account_id,
         previous_key_id=previous_key,

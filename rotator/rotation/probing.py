@@ -16,6 +16,7 @@ from rotator.errors import KeyTestFailedError, RotatorError
 from rotator.ports import KeyProbe
 from rotator.retry import Backoff
 from rotator.rotation.context import RotationContext
+from rotator.rotation.results import Revocation
 
 log = structlog.get_logger("rotator.probing")
 
@@ -70,20 +71,20 @@ def wait_until_accepted(ctx: RotationContext, key: Sensitive, *, key_id: str) ->
     )
 
 
-def confirm_revoked(ctx: RotationContext, arn: str, entry: RetiringKey) -> str:
+def confirm_revoked(ctx: RotationContext, arn: str, entry: RetiringKey) -> Revocation:
     """Poll a deleted key with GET /models until it answers 401, for a bounded time."""
     policy = ctx.policy
     if policy.revocation_timeout <= 0 or entry.version_id is None:
-        return "unchecked"
+        return Revocation.UNCHECKED
     try:
         raw = ctx.store.get_value(arn, version_id=entry.version_id)
     except RotatorError:
         raw = None
     if raw is None:
-        return "unchecked"
+        return Revocation.UNCHECKED
     old = RotatorSecret.parse(raw)
     if old.key_id != entry.key_id:
-        return "unchecked"
+        return Revocation.UNCHECKED
     result = poll_probe(
         ctx.probe,
         old.api_key,
@@ -95,11 +96,11 @@ def confirm_revoked(ctx: RotationContext, arn: str, entry: RetiringKey) -> str:
     )
     if result is ProbeResult.REJECTED:
         log.info("revocation_confirmed", key_id=entry.key_id)
-        return "confirmed"
+        return Revocation.CONFIRMED
     log.warning(
         "old_key_still_accepted",
         key_id=entry.key_id,
         timeout_s=policy.revocation_timeout,
         hint="OpenAI may take minutes to revoke; check the key in the dashboard",
     )
-    return "unconfirmed"
+    return Revocation.UNCONFIRMED

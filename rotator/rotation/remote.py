@@ -14,7 +14,7 @@ from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RemoteRotationError
 from rotator.ports import SecretStore
-from rotator.rotation.local import RotationReport
+from rotator.rotation.results import RotationReport, RotationStatus
 
 
 def rotate_remotely(
@@ -85,7 +85,7 @@ def _report(
     return RotationReport(
         secret_id=name,
         version_id=version_id,
-        status="rotated",
+        status=RotationStatus.ROTATED,
         key_id=new.key_id if new else None,
         service_account_id=new.service_account_id if new else None,
         previous_key_id=previous_id,

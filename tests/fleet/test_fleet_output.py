@@ -14,6 +14,7 @@ from rotator.cli.render import status_table
 from rotator.cli.selection import parse_tags
 from rotator.errors import ConfigError
 from rotator.fleet.run import FleetResult
+from rotator.rotation.results import RotationStatus
 from rotator.testing.openai_emulator import ManualClock
 
 
@@ -25,8 +26,10 @@ def test_progress_bar_counts_done_failed_in_flight_rate_and_eta() -> None:
     for name in ("a", "b", "c"):
         progress.started(name)
     clock.advance(2)
-    progress.finished(FleetResult("a", "rotated", {"status": "rotated"}))
-    progress.finished(FleetResult("b", "failed", {"status": "failed", "error": "boom"}))
+    progress.finished(FleetResult("a", RotationStatus.ROTATED, {"status": "rotated"}))
+    progress.finished(
+        FleetResult("b", RotationStatus.FAILED, {"status": "failed", "error": "boom"})
+    )
     assert progress.render() == ("[####----] 2/4 done 1 failed 1 in flight 1 · 1.0/s · ETA 2s")
     assert [json.loads(line)["secret_id"] for line in lines.getvalue().splitlines()] == ["a", "b"]
     assert "in flight" in bar.getvalue()

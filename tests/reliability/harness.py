@@ -56,8 +56,9 @@ from rotator.errors import (
     TransientServiceError,
 )
 from rotator.ports import KeyProbe, OpenAIAdmin
-from rotator.rotation.engine import RotationEngine, StepResult
+from rotator.rotation.engine import RotationEngine
 from rotator.rotation.local import rotate_locally
+from rotator.rotation.results import StepResult
 from tests.reliability import recovery
 from tests.rotation.conftest import World, make_world
 

@@ -30,12 +30,13 @@ from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
+    RotationFailure,
     RotationInProgressError,
     RotatorError,
     StageConflictError,
 )
 from rotator.rotation.engine import RotationEngine
-from rotator.rotation.local import RotationFailure, rotate_locally
+from rotator.rotation.local import rotate_locally
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
 from tests.reliability import harness, recovery
