@@ -13,11 +13,17 @@ from typing import Any
 import click
 
 from rotator.cli.errors import errors_to_exit
-from rotator.cli.options import common_options, log_level_option, make_settings, output_option
+from rotator.cli.options import (
+    OutputFormat,
+    common_options,
+    log_level_option,
+    make_settings,
+    output_option,
+)
 
 
 def _emit(data: dict[str, Any], output: str, text: str) -> None:
-    if output == "json":
+    if output == OutputFormat.JSON:
         from rotator.cli.render import emit_json
 
         emit_json(data)

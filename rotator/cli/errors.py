@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import click
 
+from rotator.cli.options import OutputFormat
 from rotator.errors import RotatorError
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -32,7 +33,7 @@ class CliError(click.ClickException):
 
 @contextmanager
 def errors_to_exit(
-    output: str = "text", secret_id: str | None = None, *, rotation: bool = False
+    output: str = OutputFormat.TEXT, secret_id: str | None = None, *, rotation: bool = False
 ) -> Iterator[None]:
     """Map rotator errors to one line on stderr and the documented exit code.
 
@@ -42,7 +43,7 @@ def errors_to_exit(
     try:
         yield
     except RotatorError as error:
-        if output == "json":
+        if output == OutputFormat.JSON:
             from rotator.cli.render import emit_json, failure_json
 
             emit_json(failure_json(error, secret_id, rotation=rotation))

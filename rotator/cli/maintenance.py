@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from rotator.cli.errors import errors_to_exit
-from rotator.cli.options import Duration, common_options, make_settings, output_option
+from rotator.cli.options import Duration, OutputFormat, common_options, make_settings, output_option
 
 
 def _run(
@@ -29,7 +29,7 @@ def _run(
         finally:
             app.close()
         data = {**plan.to_json(), "applied": applied is not None}
-        if output == "json":
+        if output == OutputFormat.JSON:
             emit_json(data)
         else:
             click.echo(plan_text(data, applied=applied))

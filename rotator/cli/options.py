@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import click
@@ -17,6 +18,13 @@ from rotator.config import Settings, parse_duration, parse_seconds
 from rotator.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(StrEnum):
+    """``--output``: text for people, one JSON object per line for programs."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class Duration(click.ParamType[timedelta]):
@@ -81,7 +89,11 @@ log_level_option = click.option(
 )  # fmt: skip
 
 output_option = click.option(
-    "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--output",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default=OutputFormat.TEXT.value,
+    show_default=True,
+    help="text, or JSON for programs.",
 )
 
 

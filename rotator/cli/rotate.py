@@ -16,6 +16,7 @@ import click
 from rotator.cli.errors import EXIT_FAILED, CliError, errors_to_exit
 from rotator.cli.options import (
     Duration,
+    OutputFormat,
     check_target,
     common_options,
     fleet_options,
@@ -144,14 +145,14 @@ def rotate_one(
             else:
                 report = rotate_locally(app.engine, secret_id, progress=progress_line)
         except RotationFailure as failure:
-            if output == "json":
+            if output == OutputFormat.JSON:
                 emit_json(failure.report.to_json())
             else:
                 click.echo(rotation_text(failure.report.to_json()))
             raise CliError(str(failure), failure.exit_code) from failure
     finally:
         app.close()
-    if output == "json":
+    if output == OutputFormat.JSON:
         emit_json(report.to_json())
     else:
         click.echo(rotation_text(report.to_json()))
@@ -180,7 +181,7 @@ def rotate_all(
         fleet = app.fleet
         candidates = fleet.discover(prefix=prefix, tags=tags, concurrency=concurrency)
         secrets = rotator_secrets(candidates, describe_filters(prefix, tags))
-        json_lines = output == "json" or not sys.stdout.isatty()
+        json_lines = output == OutputFormat.JSON or not sys.stdout.isatty()
         progress = FleetProgress(
             len(secrets),
             bar=sys.stderr if sys.stderr.isatty() else None,

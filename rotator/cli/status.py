@@ -15,6 +15,7 @@ import click
 from rotator.cli.errors import EXIT_FAILED, CliError, errors_to_exit
 from rotator.cli.options import (
     Duration,
+    OutputFormat,
     check_target,
     common_options,
     fleet_options,
@@ -83,10 +84,10 @@ def status_one(settings: Settings, secret_id: str, *, output: str) -> None:
         )
     finally:
         app.close()
-    if output == "json":
-        emit_json(result)
+    if output == OutputFormat.JSON:
+        emit_json(result.to_json())
     else:
-        click.echo(status_text(result))
+        click.echo(status_text(result.to_json()))
 
 
 def status_all(
@@ -111,16 +112,16 @@ def status_all(
         app.close()
     secrets = rotator_secrets(candidates, describe_filters(prefix, tags))
     rows = sorted(
-        (with_age(status_row(c, now=now, max_age=max_age)) for c in secrets),
-        key=lambda row: str(row["secret_id"]),
+        (status_row(c, now=now, max_age=max_age) for c in secrets), key=lambda row: row.secret_id
     )
-    too_old = [str(row["secret_id"]) for row in rows if row["too_old"]]
-    if output == "json":
-        for row in rows:
-            emit_json(row)
+    too_old = [row.secret_id for row in rows if row.too_old]
+    shown = [with_age(row.to_json()) for row in rows]
+    if output == OutputFormat.JSON:
+        for row_json in shown:
+            emit_json(row_json)
         emit_json({"summary": True, "total": len(rows), "too_old": too_old})
     else:
-        click.echo(status_table(rows))
+        click.echo(status_table(shown))
     if too_old:
         raise CliError(
             f"{len(too_old)} key(s) older than the maximum age: {', '.join(too_old)}; "

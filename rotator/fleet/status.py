@@ -9,6 +9,7 @@ rotator never rotated falls back to the secret's last rotation, then its last ch
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from rotator.domain import protocol
@@ -16,23 +17,39 @@ from rotator.domain.secret_value import format_time
 from rotator.fleet.run import Candidate
 
 
-def status_row(
-    candidate: Candidate, *, now: datetime, max_age: timedelta | None
-) -> dict[str, object]:
-    """What ``status --all`` shows for one secret (never a key value)."""
+@dataclass(frozen=True)
+class StatusRow:
+    """One ``status --all`` row (never a key value); the CLI adds ``key_age`` as text."""
+
+    secret_id: str
+    key_id: str | None
+    key_age_s: int | None
+    last_rotated: str | None
+    next_rotation: str | None
+    rotation_enabled: bool
+    stuck_version_id: str | None
+    too_old: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The row as a JSON object (field order is the contract's)."""
+        return asdict(self)
+
+
+def status_row(candidate: Candidate, *, now: datetime, max_age: timedelta | None) -> StatusRow:
+    """What ``status --all`` shows for one secret."""
     description, secret = candidate.description, candidate.secret
     minted = (secret.rotated_at if secret else None) or description.last_rotated
     minted = minted or description.last_changed
     age = (now - minted).total_seconds() if minted else None
-    return {
-        "secret_id": description.name,
-        "key_id": secret.key_id if secret else None,
-        "key_age_s": round(age) if age is not None else None,
-        "last_rotated": format_time(minted) if minted else None,
-        "next_rotation": (
+    return StatusRow(
+        secret_id=description.name,
+        key_id=secret.key_id if secret else None,
+        key_age_s=round(age) if age is not None else None,
+        last_rotated=format_time(minted) if minted else None,
+        next_rotation=(
             format_time(description.next_rotation) if description.next_rotation else None
         ),
-        "rotation_enabled": description.rotation_enabled,
-        "stuck_version_id": protocol.stuck_pending(description.versions),
-        "too_old": bool(max_age is not None and age is not None and age > max_age.total_seconds()),
-    }
+        rotation_enabled=description.rotation_enabled,
+        stuck_version_id=protocol.stuck_pending(description.versions),
+        too_old=bool(max_age is not None and age is not None and age > max_age.total_seconds()),
+    )
