@@ -186,6 +186,7 @@ def rotate_all(
             len(secrets),
             bar=sys.stderr if sys.stderr.isatty() else None,
             lines=sys.stdout if json_lines else None,
+            monotonic=app.clock.monotonic,
         )
         click.echo(
             f"rotating {len(secrets)} secret(s), {concurrency} at a time"

@@ -1,10 +1,17 @@
-"""A wrapper for key material whose repr and str never show the value."""
+"""A wrapper for key material whose repr and str never show the value, and the key shape.
+
+:data:`KEY_PATTERN` is the one regex for "looks like an OpenAI key" (``sk-`` and at least six
+key characters, including the ``*`` and ``.`` of OpenAI's redacted forms); the log processor and
+the OpenAI adapter mask with it.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 REDACTED: Final = "**********"
+KEY_PATTERN: Final = re.compile(r"sk-[A-Za-z0-9_\-*.]{6,}")
 
 
 class Sensitive:

@@ -14,7 +14,6 @@ times; any other failure is final for the run.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -100,7 +99,7 @@ def rotate_fleet(
     concurrency: int,
     listener: FleetListener | None = None,
     attempts: int = 3,
-    retry_pause: Callable[[int], None] = lambda attempt: time.sleep(0.5 * attempt),
+    clock: Clock | None = None,
 ) -> list[FleetResult]:
     """Rotate every secret with at most ``concurrency`` in flight; results in finishing order."""
     listener = listener or FleetListener()
@@ -118,7 +117,7 @@ def rotate_fleet(
                 )
             except RotationFailure as failure:
                 if _retryable(failure) and attempt < attempts:
-                    retry_pause(attempt)
+                    (clock or Clock()).sleep(0.5 * attempt)
                     attempt += 1
                     continue
                 result = FleetResult(
@@ -207,4 +206,6 @@ class Fleet:
             finally:
                 self._store.forget(description.arn)
 
-        return rotate_fleet(secrets, rotate_one, concurrency=concurrency, listener=listener)
+        return rotate_fleet(
+            secrets, rotate_one, concurrency=concurrency, listener=listener, clock=self._clock
+        )

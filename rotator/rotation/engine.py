@@ -6,7 +6,6 @@ Secrets Manager retries a failed rotation with the same ``ClientRequestToken``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import structlog
@@ -50,7 +49,8 @@ class RotationEngine:
     # -- dispatch -----------------------------------------------------------------------
 
     def run_step(self, event: RotationEvent, *, token_may_be_new: bool = False) -> StepResult:
-        started = time.monotonic()
+        clock = self.ctx.clock
+        started = clock.monotonic()
         bound = log.bind(step=event.step.value, version_id=event.token)
         try:
             result = self._steps[event.step](event, token_may_be_new)
@@ -61,7 +61,7 @@ class RotationEngine:
                 outcome="failed",
                 error=str(error),
                 error_type=type(error).__name__,
-                duration_ms=round((time.monotonic() - started) * 1000),
+                duration_ms=round((clock.monotonic() - started) * 1000),
             )
             raise
         bound.info(
@@ -69,7 +69,7 @@ class RotationEngine:
             outcome=result.outcome,
             key_id=result.key_id,
             deleted_key_ids=list(result.deleted_key_ids) or None,
-            duration_ms=round((time.monotonic() - started) * 1000),
+            duration_ms=round((clock.monotonic() - started) * 1000),
         )
         return result
 

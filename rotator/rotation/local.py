@@ -10,17 +10,20 @@ the next rotation can start straight away.
 
 from __future__ import annotations
 
-import time
+import math
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import structlog
 
+from rotator.clock import Clock
 from rotator.domain import protocol
 from rotator.domain.models import AWSCURRENT
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RotationFailure, RotatorError, TransientServiceError
+from rotator.retry import call_with_retry
 from rotator.rotation import cleanup
 from rotator.rotation.engine import RotationEngine
 from rotator.rotation.results import RotationReport, RotationStatus, StepResult
@@ -40,7 +43,7 @@ def rotate_locally(
 ) -> RotationReport:
     """Run createSecret → setSecret → testSecret → finishSecret here, rolling back on failure."""
     ctx = engine.ctx
-    started = time.monotonic()
+    started = ctx.clock.monotonic()
     description = ctx.store.describe(secret_id)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
     current_id = protocol.current_version(description.versions, secret_name=description.name)
@@ -52,11 +55,11 @@ def rotate_locally(
     step = Step.CREATE
     try:
         for step in Step:
-            step_started = time.monotonic()
+            step_started = ctx.clock.monotonic()
             event = RotationEvent(step=step, secret_id=description.arn, token=token)
             results[step] = _run_step(engine, event)
             if progress is not None:
-                progress(step, results[step], _ms(step_started))
+                progress(step, results[step], _ms(ctx.clock, step_started))
     except RotatorError as error:
         if progress is not None:
             progress(step, None, 0)
@@ -73,7 +76,7 @@ def rotate_locally(
             service_account_id=created.service_account_id if created and promoted else None,
             previous_key_id=previous.key_id if previous else None,
             previous_key_deleted=False,
-            duration_ms=_ms(started),
+            duration_ms=_ms(ctx.clock, started),
             error=message,
             step=step.value,
         )
@@ -93,7 +96,7 @@ def rotate_locally(
         previous_key_id=previous_key,
         previous_key_deleted=previous_key in finish.deleted_key_ids,
         previous_key_revocation=dict(finish.revocations).get(previous_key or ""),
-        duration_ms=_ms(started),
+        duration_ms=_ms(ctx.clock, started),
     )
 
 
@@ -105,19 +108,20 @@ MAX_RETRY_AFTER = 60.0
 
 def _run_step(engine: RotationEngine, event: RotationEvent) -> StepResult:
     """Run a step, repeating it after a transient failure, as Secrets Manager would."""
-    for attempt in range(STEP_ATTEMPTS):
-        try:
-            return engine.run_step(event, token_may_be_new=event.step is Step.CREATE)
-        except TransientServiceError as error:
-            if attempt == STEP_ATTEMPTS - 1:
-                raise
-            wait = engine.ctx.policy.probe_backoff.delay(attempt, engine.ctx.clock.rng)
-            if error.retry_after is not None:
-                wait = max(wait, min(error.retry_after, MAX_RETRY_AFTER))
-            log.info("step_repeated", step=event.step.value, attempt=attempt + 1, wait_s=wait)
-            engine.ctx.clock.sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def repeated(attempt: int, _error: TransientServiceError, wait: float) -> None:
+        log.info("step_repeated", step=event.step.value, attempt=attempt + 1, wait_s=wait)
+
+    return call_with_retry(
+        lambda: engine.run_step(event, token_may_be_new=event.step is Step.CREATE),
+        # Bounded by attempts, not by time: a step is repeated at most twice.
+        backoff=replace(engine.ctx.policy.probe_backoff, deadline=math.inf),
+        clock=engine.ctx.clock,
+        on_retry=repeated,
+        attempts=STEP_ATTEMPTS,
+        max_retry_after=MAX_RETRY_AFTER,
+    )
 
 
-def _ms(since: float) -> int:
-    return round((time.monotonic() - since) * 1000)
+def _ms(clock: Clock, since: float) -> int:
+    return round((clock.monotonic() - since) * 1000)

@@ -14,7 +14,7 @@ from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import KeyTestFailedError, RotatorError
 from rotator.ports import KeyProbe
-from rotator.retry import Backoff
+from rotator.retry import Backoff, poll_until
 from rotator.rotation.context import RotationContext
 from rotator.rotation.results import Revocation
 
@@ -35,18 +35,18 @@ def poll_probe(
 
     Returns the last answer.
     """
-    start = clock.monotonic()
-    attempt = 0
-    while True:
-        result = probe.check(key)
-        if result is until:
-            return result
-        wait = backoff.delay(attempt, clock.rng)
-        if clock.monotonic() - start + wait > timeout:
-            return result
+
+    def waiting(_attempt: int, result: ProbeResult, _wait: float) -> None:
         log.info("probe_waiting", key_id=key_id, result=result.value, want=until.value)
-        clock.sleep(wait)
-        attempt += 1
+
+    return poll_until(
+        lambda: probe.check(key),
+        done=lambda result: result is until,
+        timeout=timeout,
+        delay=lambda attempt: backoff.delay(attempt, clock.rng),
+        clock=clock,
+        on_wait=waiting,
+    )
 
 
 def wait_until_accepted(ctx: RotationContext, key: Sensitive, *, key_id: str) -> None:
