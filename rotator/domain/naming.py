@@ -26,6 +26,8 @@ def service_account_name(secret_arn: str, token: str) -> str:
 
 @dataclass(frozen=True)
 class ParsedName:
+    """A rotator-made service-account name, split into its secret tag and token."""
+
     tag: str
     token: str
 

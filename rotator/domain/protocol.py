@@ -30,6 +30,8 @@ MAX_SECRET_ID = 2048
 
 
 class Step(enum.StrEnum):
+    """The four steps Secrets Manager calls, by their event names."""
+
     CREATE = "createSecret"
     SET = "setSecret"
     TEST = "testSecret"

@@ -50,6 +50,8 @@ class FleetResult:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A discovered secret and its parsed value (None, with the problem, when not rotator's)."""
+
     description: SecretDescription
     secret: RotatorSecret | None
     problem: str | None = None

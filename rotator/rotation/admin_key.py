@@ -2,7 +2,8 @@
 
 Order: ``admin_key_secret_id`` in the rotated secret → the configured default secret
 (``--admin-key-secret-id`` / ``ROTATOR_ADMIN_KEY_SECRET_ID``) → (CLI only) ``OPENAI_ADMIN_KEY``.
-An admin-key secret holds the bare key or JSON ``{"admin_key": "sk-admin-..."}``.
+An admin-key secret holds the bare key or JSON ``{"admin_key": "sk-admin-..."}``. ``init``
+resolves with no secret yet (``resolve(None)``): the default secret, else ``OPENAI_ADMIN_KEY``.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ log = structlog.get_logger("rotator.maintenance")
 
 
 class ActionKind(enum.StrEnum):
+    """What a maintenance action does."""
+
     DELETE_SERVICE_ACCOUNT = "delete_service_account"
     DELETE_API_KEY = "delete_api_key"
     REMOVE_PENDING_LABEL = "remove_pending_label"
@@ -33,6 +35,8 @@ class ActionKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Action:
+    """One deletion (or label removal) a plan proposes, with its reason."""
+
     kind: ActionKind
     target: str
     reason: str
@@ -48,6 +52,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Plan:
+    """What ``recover`` or ``prune`` would do to one secret; shown first, applied on ``--yes``."""
+
     secret_name: str
     secret_arn: str
     project_id: str | None

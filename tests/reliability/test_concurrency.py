@@ -216,7 +216,7 @@ def test_lambda_rotation_overtaken_leaves_nothing_after_a_prune(world: World) ->
 
 
 def moto_engine(
-    server: MotoServer, emulator: OpenAIEmulator, *, lambda_mode: bool
+    server: MotoServer, emulator: OpenAIEmulator, *, mode: Mode
 ) -> tuple[RotationEngine, httpx.Client]:
     """An engine wired by build_app (one process's) over moto's server and the emulator."""
     http = httpx.Client(transport=emulator.transport())
@@ -229,7 +229,7 @@ def moto_engine(
     )
     app = build_app(
         settings,
-        mode=Mode.LAMBDA if lambda_mode else Mode.CLI,
+        mode=mode,
         store=SecretsManagerStore(server.client()),
         http=http,
         clock=Clock(rng=lambda: 0.5),
@@ -267,7 +267,7 @@ def run_race(server: MotoServer, emulator: OpenAIEmulator, arn: str) -> dict[str
     results: dict[str, Any] = {}
 
     def local(name: str) -> None:
-        engine, http = moto_engine(server, emulator, lambda_mode=False)
+        engine, http = moto_engine(server, emulator, mode=Mode.CLI)
         try:
             barrier.wait()
             results[name] = rotate_locally(engine, arn)
@@ -277,7 +277,7 @@ def run_race(server: MotoServer, emulator: OpenAIEmulator, arn: str) -> dict[str
             http.close()
 
     def remote() -> None:
-        engine, http = moto_engine(server, emulator, lambda_mode=True)
+        engine, http = moto_engine(server, emulator, mode=Mode.LAMBDA)
         try:
             barrier.wait()
             token = server.seed_pending_version(arn)
