@@ -125,13 +125,12 @@ def rotate_one(
     from rotator.cli.render import emit_json, progress_line, rotation_text
     from rotator.errors import RotationFailure
     from rotator.rotation.local import rotate_locally
-    from rotator.rotation.remote import rotate_remotely
+    from rotator.rotation.remote import choose_mode, rotate_remotely
 
     app = build_app(settings, mode=Mode.CLI)
     try:
         if mode is None:
-            has_lambda = app.store.describe(secret_id).rotation_lambda_arn is not None
-            mode = "remote" if has_lambda else "local"
+            mode = choose_mode(app.store.describe(secret_id), None)
         click.echo(f"rotating {secret_id} ({mode})", err=True)
         try:
             if mode == "remote":

@@ -28,7 +28,7 @@ from rotator.fleet.rate_budget import BudgetStats, RateBudget
 from rotator.ports import SecretLister
 from rotator.rotation.engine import RotationEngine
 from rotator.rotation.local import rotate_locally
-from rotator.rotation.remote import rotate_remotely
+from rotator.rotation.remote import choose_mode, rotate_remotely
 from rotator.rotation.results import RotationReport, RotationStatus
 
 #: Rotates one secret (by ARN) and returns its report; raises RotatorError on failure.
@@ -194,9 +194,8 @@ class Fleet:
         """Rotate ``secrets`` (here, or by their Lambda) with ``concurrency`` in flight."""
 
         def rotate_one(description: SecretDescription) -> RotationReport:
-            remote = mode == "remote" or (mode is None and description.rotation_lambda_arn)
             try:
-                if remote:
+                if choose_mode(description, mode) == "remote":
                     return rotate_remotely(
                         self._store,
                         description.arn,

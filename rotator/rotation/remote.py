@@ -16,6 +16,13 @@ from rotator.retry import poll_until
 from rotator.rotation.results import RotationReport, RotationStatus
 
 
+def choose_mode(description: SecretDescription, requested: str | None) -> str:
+    """``remote`` or ``local``: as requested, else remote when the secret has a rotation Lambda."""
+    if requested is not None:
+        return requested
+    return "remote" if description.rotation_lambda_arn is not None else "local"
+
+
 def rotate_remotely(
     store: SecretStore,
     secret_id: str,
