@@ -20,6 +20,7 @@ test: lint typecheck iac package lambda-rt unit
 lint: $(STAMP)
 	$(BIN)/ruff check rotator lambda tests
 	$(BIN)/ruff format --check rotator lambda tests
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

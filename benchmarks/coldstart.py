@@ -83,7 +83,7 @@ def run(runs: int) -> ColdStart:
         boto_wall.append(_wall([*python, "-c", "import boto3"]))
         help_wall.append(_wall([*python, "-m", "rotator", "--help"]))
     _, help_report = _importtime(
-        "import sys; from rotator.cli.main import main; sys.argv = ['rotator', '--help']; main()"
+        "import sys; from rotator.cli.app import main; sys.argv = ['rotator', '--help']; main()"
     )
     base = median(boto)
     return ColdStart(

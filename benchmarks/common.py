@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rotator.adapters.secretsmanager import SecretsManagerStore
+from rotator.domain.models import SecretDescription
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
-from rotator.ports import SecretDescription
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
 

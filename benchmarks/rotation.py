@@ -17,11 +17,9 @@ from typing import Any
 from common import LATENCY, CountingStore, median, openai_calls, seed
 
 from rotator.adapters.secretsmanager import SecretsManagerStore
-from rotator.composition import build_runtime
+from rotator.app import Mode, build_app
 from rotator.config import Settings
 from rotator.domain.protocol import Step
-from rotator.fleet_runtime import build_fleet_runtime
-from rotator.rotation.fleet_cache import VersionValueCache
 from rotator.rotation.local import rotate_locally
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
@@ -65,8 +63,8 @@ def _local(aws: MotoServer, emulator: OpenAIEmulator, base_url: str, runs: int) 
     measured = Measured("local (`rotate SECRET --local`)", Counter(), Counter(), 0)
     for _ in range(runs):
         store = CountingStore(SecretsManagerStore(aws.client()))
-        # As the CLI wires it: build_runtime wraps the boto3 store it builds in this cache.
-        runtime = build_runtime(settings, lambda_mode=False, store=VersionValueCache(store))
+        # As the CLI wires it: build_app puts the version cache in front of the store.
+        runtime = build_app(settings, mode=Mode.CLI, store=store)
         emulator.reset_calls()
         started = time.perf_counter()
         rotate_locally(runtime.engine, seeded.names[0])
@@ -83,11 +81,12 @@ def _fleet_path(aws: MotoServer, emulator: OpenAIEmulator, base_url: str, runs: 
     measured = Measured("fleet path (`rotate --all`, 1 secret)", Counter(), Counter(), 0)
     for _ in range(runs):
         store = CountingStore(SecretsManagerStore(aws.client()))
-        runtime = build_fleet_runtime(settings, max_rps=None, concurrency=1, lister=store)
+        runtime = build_app(settings, mode=Mode.FLEET, concurrency=1, store=store)
+        fleet = runtime.fleet
         emulator.reset_calls()
         started = time.perf_counter()
-        found = runtime.discover(prefix="fleet1/", tags={}, concurrency=1)
-        runtime.rotate_all([c.description for c in found], mode="local", concurrency=1, timeout=60)
+        found = fleet.discover(prefix="fleet1/", tags={}, concurrency=1)
+        fleet.rotate_all([c.description for c in found], mode="local", concurrency=1, timeout=60)
         measured.walls.append(time.perf_counter() - started)
         measured.sm, measured.openai = store.calls.copy(), openai_calls(emulator)
         measured.repeated_reads = store.repeated_reads
@@ -107,22 +106,21 @@ def _lambda_steps(
     for _ in range(runs):
         token = aws.seed_pending_version(arn)
         store = CountingStore(SecretsManagerStore(aws.client()))
-        # A cold container: a fresh runtime, as _get_runtime() builds on first use.
-        runtime = build_runtime(settings, lambda_mode=True, store=store)
-        vars(handler)["_runtime"] = runtime
+        # A cold container: a fresh app, as default_app() builds on first use.
+        runtime = build_app(settings, mode=Mode.LAMBDA, store=store)
+        lambda_handler = handler.make_handler(lambda: runtime)  # noqa: B023 - used in this loop
         for step in Step:
             store.reset()
             emulator.reset_calls()
             event = {"SecretId": arn, "ClientRequestToken": token, "Step": step.value}
             context = type("Context", (), {"aws_request_id": str(uuid.uuid4())})()
             started = time.perf_counter()
-            handler.lambda_handler(event, context)
+            lambda_handler(event, context)
             measured = steps[step]
             measured.walls.append(time.perf_counter() - started)
             measured.sm, measured.openai = store.calls.copy(), openai_calls(emulator)
             measured.repeated_reads = store.repeated_reads
         runtime.close()
-        vars(handler)["_runtime"] = None
     return list(steps.values())
 
 

@@ -1,5 +1,5 @@
 """``python -m rotator`` runs the CLI."""
 
-from rotator.cli.main import main
+from rotator.cli.app import main
 
 main()

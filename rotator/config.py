@@ -6,19 +6,24 @@ below receives the resulting object.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+from rotator.domain.base_url import DEFAULT_OPENAI_BASE_URL, validate_base_url
 from rotator.domain.durations import MAX_DURATION, parse_duration
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
 
-DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
-__all__ = ["MAX_DURATION", "Settings", "parse_duration", "parse_seconds", "validate_base_url"]
+__all__ = [
+    "DEFAULT_OPENAI_BASE_URL",
+    "MAX_DURATION",
+    "Settings",
+    "parse_duration",
+    "parse_seconds",
+    "validate_base_url",
+]
 
 
 def parse_seconds(text: str, *, name: str) -> float:
@@ -26,39 +31,6 @@ def parse_seconds(text: str, *, name: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds, got {text[:40]!r}")
     return seconds
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _shown(url: str) -> str:
-    """A URL as it may appear in a message: no user:password, at most 80 characters."""
-    parts = urlsplit(url.strip())
-    if parts.username or parts.password:
-        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-    return url[:80]
-
-
-def validate_base_url(url: str) -> str:
-    """Accept https URLs, and plain http only on a loopback host."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(
-            f"OpenAI base URL {_shown(url)!r} is not an http(s) URL; use e.g. "
-            f"{DEFAULT_OPENAI_BASE_URL}"
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"OpenAI base URL {_shown(url)!r} uses plain http on a non-loopback host; use https "
-            "(plain http is only allowed for 127.0.0.0/8, ::1 and localhost)"
-        )
-    return url.strip().rstrip("/")
 
 
 def _duration(env: Mapping[str, str], name: str) -> timedelta | None:

@@ -19,6 +19,8 @@ never contain key material.
     │   ├── OwnershipError         the secret's value is not proven to be a key it holds
     │   ├── KeyLifetimeRequiredError OpenAI requires new keys to expire: set a key lifetime
     │   └── RotationInProgressError another rotation holds AWSPENDING
+    ├── RotationFailure            a local rotation failed and was rolled back: carries its report
+    │                              and the step's error (``cause``), whose exit code it takes
     ├── RotationFailedError        a step failed: exit code 1 (Lambda: raise so AWS retries)
     │   ├── KeyTestFailedError     the pending key never answered GET /models
     │   ├── StageConflictError     another rotation moved AWSCURRENT (compare-and-swap lost)
@@ -31,6 +33,8 @@ never contain key material.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 
 class RotatorError(Exception):
@@ -91,6 +95,32 @@ class KeyLifetimeRequiredError(InputError):
 
 class RotationInProgressError(InputError):
     """Another rotation holds AWSPENDING on a version other than AWSCURRENT."""
+
+
+class RotationRecord(Protocol):
+    """What :class:`RotationFailure` carries (``rotation.results.RotationReport``)."""
+
+    @property
+    def step(self) -> str | None:
+        """The step that failed."""
+        ...
+
+    def to_json(self) -> dict[str, object]:
+        """The report as ``--output json`` prints it."""
+        ...
+
+
+class RotationFailure(RotatorError):
+    """A local rotation failed (and was rolled back); ``report`` says what happened."""
+
+    def __init__(
+        self, message: str, *, step: str | None, cause: RotatorError, report: RotationRecord
+    ) -> None:
+        super().__init__(message, step=step)
+        self.cause = cause
+        self.report = report
+        #: The step's error decides: 2 for bad input (nothing changed), 1 otherwise.
+        self.exit_code = cause.exit_code
 
 
 class RotationFailedError(RotatorError):

@@ -7,14 +7,13 @@ value pattern (anything shaped like an OpenAI key, ``sk-...``), recursively, bef
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-from rotator.domain.sensitive import REDACTED, Sensitive
+from rotator.domain.sensitive import KEY_PATTERN, REDACTED, Sensitive
 
 SENSITIVE_FIELDS = frozenset(
     {
@@ -29,7 +28,6 @@ SENSITIVE_FIELDS = frozenset(
         "value",
     }
 )
-KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-]{6,}")
 _LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "httpx", "httpcore", "werkzeug")
 
 

@@ -1,4 +1,6 @@
-"""The seams between the rotation service and the outside world (typing.Protocol).
+"""The seams between the rotation service and the outside world: Protocols only.
+
+The data crossing them lives in :mod:`rotator.domain.models`.
 
 Adapters in ``rotator/adapters`` implement these over boto3 and httpx; fakes in
 ``rotator/testing`` implement them in memory. Everything crossing a port is plain data;
@@ -7,41 +9,20 @@ key material always travels as :class:`~rotator.domain.sensitive.Sensitive`.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from rotator.domain.models import (
+    ApiKeyInfo,
+    CreatedKey,
+    DeleteOutcome,
+    ProbeResult,
+    Project,
+    SecretDescription,
+    ServiceAccount,
+)
 from rotator.domain.sensitive import Sensitive
-
-AWSCURRENT = "AWSCURRENT"
-AWSPENDING = "AWSPENDING"
-AWSPREVIOUS = "AWSPREVIOUS"
-
-
-@dataclass(frozen=True)
-class SecretDescription:
-    """What DescribeSecret tells about a secret, without any value."""
-
-    arn: str
-    name: str
-    versions: Mapping[str, frozenset[str]]
-    rotation_enabled: bool = False
-    rotation_lambda_arn: str | None = None
-    rotation_rules: Mapping[str, object] = field(default_factory=dict)
-    last_rotated: datetime | None = None
-    last_changed: datetime | None = None
-    next_rotation: datetime | None = None
-    deleted: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    def version_with(self, stage: str) -> str | None:
-        """The id of the version carrying ``stage``, or None."""
-        for version_id, stages in self.versions.items():
-            if stage in stages:
-                return version_id
-        return None
 
 
 class SecretStore(Protocol):
@@ -89,53 +70,47 @@ class SecretStore(Protocol):
 
 
 @runtime_checkable
+class SecretLister(SecretStore, Protocol):
+    """A store that can also list secrets (the boto3 adapter, the in-memory fake)."""
+
+    def list_secrets(
+        self, *, name_prefix: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> list[SecretDescription]: ...
+
+
+@runtime_checkable
+class SecretProvisioner(SecretStore, Protocol):
+    """The Secrets Manager calls beyond the rotation port that seeding and scheduling need."""
+
+    def create_secret(
+        self,
+        name: str,
+        value: Sensitive,
+        *,
+        description: str | None = None,
+        kms_key_id: str | None = None,
+    ) -> str: ...
+
+    def put_current(self, secret_id: str, value: Sensitive) -> str: ...
+
+    def configure_rotation(
+        self,
+        secret_id: str,
+        lambda_arn: str,
+        schedule_expression: str,
+        *,
+        duration: str | None = None,
+        rotate_immediately: bool = False,
+    ) -> str | None: ...
+
+    def cancel_rotation(self, secret_id: str) -> None: ...
+
+
+@runtime_checkable
 class VersionHistory(Protocol):
     """ListSecretVersionIds: when each labelled version was created (a stuck rotation's age)."""
 
     def version_dates(self, secret_id: str) -> Mapping[str, datetime]: ...
-
-
-@dataclass(frozen=True)
-class Project:
-    id: str
-    name: str | None
-    status: str | None
-
-
-@dataclass(frozen=True)
-class ServiceAccount:
-    id: str
-    name: str
-    created_at: int
-
-
-@dataclass(frozen=True)
-class CreatedKey:
-    """A key minted by OpenAI. ``value`` is returned once, at creation."""
-
-    key_id: str
-    value: Sensitive
-    service_account_id: str
-    service_account_name: str
-    created_at: int
-
-
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    """A project API key as listed by the admin API (redacted)."""
-
-    id: str
-    name: str
-    redacted_value: str
-    created_at: int
-    service_account_id: str | None
-
-
-class DeleteOutcome(enum.Enum):
-    DELETED = "deleted"
-    NOT_FOUND = "not_found"
-    #: 400 from ``DELETE .../api_keys/{id}``: the key belongs to a service account (older API).
-    REFUSED_SERVICE_ACCOUNT_KEY = "refused_service_account_key"
 
 
 class OpenAIAdmin(Protocol):
@@ -161,18 +136,26 @@ class OpenAIAdmin(Protocol):
     def list_api_keys(self, project_id: str) -> list[ApiKeyInfo]: ...
 
 
-class ProbeResult(enum.Enum):
-    ACCEPTED = "accepted"
-    #: 401: the key is unknown, revoked or not yet propagated.
-    REJECTED = "rejected"
-    #: 429, 5xx, timeout or dropped connection: nothing learnt about the key.
-    UNAVAILABLE = "unavailable"
-
-
 class KeyProbe(Protocol):
     """Makes a real, cheap, authenticated call (``GET /models``) with a project key."""
 
     def check(self, key: Sensitive) -> ProbeResult: ...
+
+
+class RequestBudget(Protocol):
+    """Paces admin requests shared by many workers (``rotator.fleet.rate_budget.RateBudget``)."""
+
+    def acquire(self) -> None:
+        """Block until one more request may be sent."""
+        ...
+
+    def accepted(self) -> None:
+        """The request was answered (not throttled)."""
+        ...
+
+    def throttled(self, retry_after: float | None) -> None:
+        """The request got a 429; every worker pauses for ``retry_after``."""
+        ...
 
 
 #: Builds an admin client bound to one admin key.

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from rotator.domain.sensitive import Sensitive
+from rotator.domain.sensitive import KEY_PATTERN, Sensitive
 from rotator.errors import (
     AdminKeyError,
     ProjectNotFoundError,
@@ -28,14 +28,13 @@ from rotator.errors import (
 
 T = TypeVar("T")
 _NOT_JSON = object()
-_KEY_SHAPE = re.compile(r"sk-[A-Za-z0-9_\-*.]*")
 _SCOPES = re.compile(r"missing scopes?:?\s*([a-z0-9_.:]+(?:\s*,\s*[a-z0-9_.:]+)*)", re.IGNORECASE)
 _WRITE_FIX = "give the admin key Organization Administration: Write (api.management.write)"
 
 
 def mask_keys(text: str, limit: int = 240) -> str:
     """Provider text made safe to quote: ``sk-...`` masked, one line, at most ``limit`` chars."""
-    one_line = " ".join(_KEY_SHAPE.sub("sk-***", text).split())
+    one_line = " ".join(KEY_PATTERN.sub("sk-***", text).split())
     return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
 
 

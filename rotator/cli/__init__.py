@@ -1,1 +1,3 @@
-"""The ``rotator`` command line (click). Each command calls one service function."""
+"""The ``rotator`` command line (click): ``app`` (the group), one module per command group
+(``rotate``, ``status``, ``maintenance``, ``deploy``), and their shared ``options``, ``errors``,
+``render``, ``selection`` and ``progress``. Command modules never import ``app``."""

@@ -1,6 +1,6 @@
 """``rotator init`` and ``rotator schedule``: seed a secret, then turn its rotation on or off.
 
-Registered by :mod:`rotator.cli.main` (at its end, after its helpers exist). Input is checked
+Registered by :mod:`rotator.cli.app`. Input is checked
 before any client is built, so bad input exits 2 having called nothing. Key values never reach
 stdout, stderr or a log line.
 """
@@ -12,12 +12,19 @@ from typing import Any
 
 import click
 
-from rotator.cli.main import _common_options, _errors_to_exit, _settings
+from rotator.cli.errors import errors_to_exit
+from rotator.cli.options import (
+    OutputFormat,
+    common_options,
+    log_level_option,
+    make_settings,
+    output_option,
+)
 
 
 def _emit(data: dict[str, Any], output: str, text: str) -> None:
-    if output == "json":
-        from rotator.cli.output import emit_json
+    if output == OutputFormat.JSON:
+        from rotator.cli.render import emit_json
 
         emit_json(data)
     else:
@@ -40,8 +47,8 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace the value of a secret that already has one.")
 @click.option("--kms-key-id", help="Customer-managed KMS key for a secret created here.")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_common_options
+@output_option
+@common_options
 def init(
     *,
     secret_id: str,
@@ -61,9 +68,9 @@ def init(
     changed).
     """
     from rotator.domain.sensitive import Sensitive
-    from rotator.rotation.provision import KeySource, validate_init_request
+    from rotator.provisioning.checks import KeySource, validate_init_request
 
-    with _errors_to_exit(output, secret_id):
+    with errors_to_exit(output, secret_id):
         from rotator.errors import ConfigError
 
         existing_key = None
@@ -100,25 +107,18 @@ def _run_init(
     kms_key_id: str | None,
     common: dict[str, Any],
 ) -> Any:
-    from rotator.adapters.openai_http import OpenAIHttp, build_http_client
-    from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
-    from rotator.rotation.provision import init_secret, resolve_admin_key
+    from rotator.app import Mode, build_app
+    from rotator.provisioning.init import init_secret
 
-    settings = _settings(**common)
-    store = SecretsManagerStore(build_client(region=settings.aws_region))
-    admin_key = resolve_admin_key(
-        store,
-        admin_key_secret_id=settings.admin_key_secret_id,
-        env_admin_key=settings.env_admin_key,
-    )
-    with build_http_client(
-        connect_timeout=settings.http_connect_timeout, read_timeout=settings.http_read_timeout
-    ) as http:
-        openai = OpenAIHttp(http, settings.openai_base_url)
+    settings = make_settings(**common)
+    app = build_app(settings, mode=Mode.CLI)
+    try:
+        store = app.provisioning_store()
+        admin_key = app.admin_keys.resolve(None)
         return init_secret(
             store,
-            openai.admin(admin_key),
-            openai,
+            app.admin_factory(admin_key),
+            app.probe,
             secret_id=secret_id,
             project_id=project_id,
             source=source,
@@ -126,6 +126,8 @@ def _run_init(
             admin_key_secret_id=settings.admin_key_secret_id,
             kms_key_id=kms_key_id,
         )
+    finally:
+        app.close()
 
 
 @click.command()
@@ -136,8 +138,8 @@ def _run_init(
 @click.option("--window", help="How long the rotation window stays open, e.g. 4h.")
 @click.option("--rotate-now", is_flag=True, help="Also rotate now (default: at the next window).")
 @click.option("--off", is_flag=True, help="Disable rotation (CancelRotateSecret).")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--log-level", envvar="LOG_LEVEL", default="WARNING", show_default=True)
+@output_option
+@log_level_option
 def schedule(
     *,
     secret_id: str,
@@ -160,25 +162,30 @@ def schedule(
     from rotator.domain.schedule import build_schedule, validate_lambda_arn
     from rotator.errors import ConfigError
 
-    with _errors_to_exit(output, secret_id):
+    with errors_to_exit(output, secret_id):
         if off and (lambda_arn or every or cron or window or rotate_now):
             raise ConfigError("--off takes no other schedule option")
         if not off and lambda_arn is None:
             raise ConfigError("--lambda-arn is required (or pass --off)")
         plan = None if off else build_schedule(every=every, cron=cron, window=window)
         function_arn = validate_lambda_arn(lambda_arn) if lambda_arn else ""
-        from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
-        from rotator.rotation.provision import disable_rotation, schedule_rotation
+        from rotator.app import Mode, build_app
+        from rotator.provisioning.schedule import disable_rotation, schedule_rotation
 
-        settings = _settings(log_level=log_level)
-        store = SecretsManagerStore(build_client(region=settings.aws_region))
+        app = build_app(make_settings(log_level=log_level), mode=Mode.CLI)
+        try:
+            store = app.provisioning_store()
+            if plan is None:
+                result = disable_rotation(store, secret_id)
+            else:
+                result = schedule_rotation(
+                    store, secret_id, lambda_arn=function_arn, schedule=plan, rotate_now=rotate_now
+                )
+        finally:
+            app.close()
         if plan is None:
-            result = disable_rotation(store, secret_id)
             _emit(result.to_json(), output, f"rotation of {result.arn} disabled")
             return
-        result = schedule_rotation(
-            store, secret_id, lambda_arn=function_arn, schedule=plan, rotate_now=rotate_now
-        )
         window_text = f", window {result.duration}" if result.duration else ""
         started = (
             f"\n  rotation started: version {result.started_version_id} (check with "
@@ -194,5 +201,5 @@ def schedule(
         )
 
 
-#: What :mod:`rotator.cli.main` registers (typed here: the two modules import each other).
+#: What :mod:`rotator.cli.app` registers.
 COMMANDS: tuple[click.Command, ...] = (init, schedule)

@@ -2,50 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import click
 
-from rotator.cli.main import _common_options, _errors_to_exit, _settings
+from rotator.cli.errors import errors_to_exit
+from rotator.cli.options import Duration, OutputFormat, common_options, make_settings, output_option
 
 
 def _run(
-    secret_id: str, *, which: str, yes: bool, output: str, margin: str | None, common: Any
+    secret_id: str, *, which: str, yes: bool, output: str, margin: timedelta | None, common: Any
 ) -> None:
-    from rotator.cli.output import emit_json, plan_text
-    from rotator.composition import build_runtime
-    from rotator.config import parse_duration
+    from rotator.app import Mode, build_app
+    from rotator.cli.render import emit_json, plan_text
     from rotator.rotation.maintenance import apply_plan, plan_prune, plan_recover
 
-    with _errors_to_exit(output, secret_id):
-        margin_delta = parse_duration(margin, name="--margin") if margin else None
-        runtime = build_runtime(_settings(**common), lambda_mode=False)
+    with errors_to_exit(output, secret_id):
+        app = build_app(make_settings(**common), mode=Mode.CLI)
         try:
             if which == "recover":
-                plan = plan_recover(runtime.engine, secret_id)
+                plan = plan_recover(app.ctx, secret_id)
             else:
-                plan = plan_prune(runtime.engine, secret_id, margin=margin_delta)
-            applied = apply_plan(runtime.engine, plan) if yes else None
+                plan = plan_prune(app.ctx, secret_id, margin=margin)
+            applied = apply_plan(app.ctx, plan) if yes else None
         finally:
-            runtime.close()
+            app.close()
         data = {**plan.to_json(), "applied": applied is not None}
-        if output == "json":
+        if output == OutputFormat.JSON:
             emit_json(data)
         else:
             click.echo(plan_text(data, applied=applied))
 
 
 _yes = click.option("--yes", is_flag=True, help="Act; without it, only show what would be done.")
-_output = click.option(
-    "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 
 
 @click.command()
 @click.argument("secret_id")
 @_yes
-@_output
-@_common_options
+@output_option
+@common_options
 def recover(secret_id: str, yes: bool, output: str, **common: Any) -> None:
     """Clear a stuck rotation of SECRET_ID so the next one can run.
 
@@ -58,13 +55,14 @@ def recover(secret_id: str, yes: bool, output: str, **common: Any) -> None:
 @click.command()
 @click.argument("secret_id")
 @_yes
-@_output
+@output_option
 @click.option(
     "--margin",
+    type=Duration(),
     help="Only treat rotator-made accounts older than this as orphans (default 15m).",
 )
-@_common_options
-def prune(secret_id: str, yes: bool, output: str, margin: str | None, **common: Any) -> None:
+@common_options
+def prune(secret_id: str, yes: bool, output: str, margin: timedelta | None, **common: Any) -> None:
     """Delete SECRET_ID's retiring keys whose time has passed, and its orphans.
 
     Orphans are service accounts rotator made for this secret that no version records. Shows

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from rotator.rotation.fleet import FleetListener, FleetResult
+from rotator.fleet.run import FleetListener, FleetResult
+from rotator.rotation.results import RotationStatus
 
 
 def _clock(seconds: float) -> str:
@@ -53,7 +54,7 @@ class FleetProgress(FleetListener):
     def finished(self, result: FleetResult) -> None:
         with self._lock:
             self.in_flight -= 1
-            if result.status == "rotated":
+            if result.status is RotationStatus.ROTATED:
                 self.done += 1
             else:
                 self.failed += 1

@@ -10,11 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from rotator.domain.sensitive import STANDALONE_KEY
 from rotator.errors import ConfigError, InputError, SecretFormatError
-
-#: The one shape of OpenAI key material (``sk-…``, ``sk-proj-…``, ``sk-admin-…``, ``sk-svcacct-…``).
-#: The look-behind keeps names such as ``openai/task-runner`` from counting as keys.
-KEY_PATTERN: Final = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-*.]{3,}")
 
 _SHAPES: Final = {
     "project_id": ("proj_", re.compile(r"^proj_[A-Za-z0-9_-]{1,128}$")),
@@ -25,7 +22,7 @@ _SHAPES: Final = {
 
 def looks_like_key(value: str) -> bool:
     """True when ``value`` holds something shaped like an OpenAI key anywhere in it."""
-    return KEY_PATTERN.search(value) is not None or value.strip().startswith("sk-")
+    return STANDALONE_KEY.search(value) is not None or value.strip().startswith("sk-")
 
 
 def check_id(value: str, *, field: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rotator.domain.models import AWSCURRENT, AWSPENDING, ServiceAccount
 from rotator.domain.naming import parse_service_account_name, secret_tag
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
@@ -21,10 +22,6 @@ from rotator.errors import (
     SecretFormatError,
     UnknownVersionError,
 )
-from rotator.ports import ServiceAccount
-
-AWSCURRENT = "AWSCURRENT"
-AWSPENDING = "AWSPENDING"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
 _ROTATION_TOKEN = re.compile(r"^[A-Za-z0-9-]{36,256}$")
@@ -33,6 +30,8 @@ MAX_SECRET_ID = 2048
 
 
 class Step(enum.StrEnum):
+    """The four steps Secrets Manager calls, by their event names."""
+
     CREATE = "createSecret"
     SET = "setSecret"
     TEST = "testSecret"

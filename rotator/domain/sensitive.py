@@ -1,10 +1,20 @@
-"""A wrapper for key material whose repr and str never show the value."""
+"""A wrapper for key material whose repr and str never show the value, and the key shape.
+
+:data:`KEY_PATTERN` is the one regex for "looks like an OpenAI key" (``sk-`` and at least six
+key characters, including the ``*`` and ``.`` of OpenAI's redacted forms); the log processor and
+the OpenAI adapter mask with it.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 REDACTED: Final = "**********"
+KEY_PATTERN: Final = re.compile(r"sk-[A-Za-z0-9_\-*.]{6,}")
+#: A key standing on its own (not ``sk-`` inside a word such as ``task-runner``): what makes a
+#: value that should be an id or a name count as key material, to be refused without echo.
+STANDALONE_KEY: Final = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-*.]{3,}")
 
 
 class Sensitive:

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TextIO
 
+from rotator.domain.sensitive import KEY_PATTERN
 from rotator.errors import ConfigError
 
 #: The namespace when ``ROTATOR_METRICS_NAMESPACE`` is unset (Settings reads the variable).
@@ -102,10 +103,6 @@ class Directive:
 
 
 def _key_pattern() -> re.Pattern[str]:
-    # The one key pattern lives beside the log redactor; importing it here (not at module level)
-    # keeps structlog out of this module's import cost.
-    from rotator.log import KEY_PATTERN  # noqa: PLC0415  (deferred: import cost, see docstring)
-
     return KEY_PATTERN
 
 

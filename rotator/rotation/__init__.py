@@ -1,1 +1,2 @@
-"""The rotation service: the four Secrets Manager steps, local and remote rotations."""
+"""One rotation of one secret: the engine (four steps), probing, clean-up, local and remote runs,
+status and maintenance, over one explicit :class:`~rotator.rotation.context.RotationContext`."""

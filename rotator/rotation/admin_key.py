@@ -2,17 +2,19 @@
 
 Order: ``admin_key_secret_id`` in the rotated secret → the configured default secret
 (``--admin-key-secret-id`` / ``ROTATOR_ADMIN_KEY_SECRET_ID``) → (CLI only) ``OPENAI_ADMIN_KEY``.
-An admin-key secret holds the bare key or JSON ``{"admin_key": "sk-admin-..."}``.
+An admin-key secret holds the bare key or JSON ``{"admin_key": "sk-admin-..."}``. ``init``
+resolves with no secret yet (``resolve(None)``): the default secret, else ``OPENAI_ADMIN_KEY``.
 """
 
 from __future__ import annotations
 
 import json
 
+from rotator.domain.models import AWSCURRENT
 from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import AdminKeyError, SecretNotFoundError
-from rotator.ports import AWSCURRENT, SecretStore
+from rotator.ports import SecretStore
 
 
 def parse_admin_secret(raw: Sensitive, *, secret_id: str) -> Sensitive:
@@ -56,11 +58,18 @@ class AdminKeyResolver:
         self._env_admin_key = env_admin_key
         self._cache: dict[str, Sensitive] = {}
 
-    def resolve(self, secret: RotatorSecret) -> Sensitive:
-        secret_id = secret.admin_key_secret_id or self._default_secret_id
+    def resolve(self, secret: RotatorSecret | None) -> Sensitive:
+        """The admin key for ``secret`` (or, with None, for a secret not written yet: ``init``)."""
+        named = secret.admin_key_secret_id if secret is not None else None
+        secret_id = named or self._default_secret_id
         if secret_id is None:
             if self._env_admin_key is not None:
                 return self._env_admin_key
+            if secret is None:
+                raise AdminKeyError(
+                    "no OpenAI admin key: pass --admin-key-secret-id (or set "
+                    "ROTATOR_ADMIN_KEY_SECRET_ID), or set OPENAI_ADMIN_KEY"
+                )
             raise AdminKeyError(
                 "no OpenAI admin key: add admin_key_secret_id to the secret, pass "
                 "--admin-key-secret-id / set ROTATOR_ADMIN_KEY_SECRET_ID, or (CLI only) "

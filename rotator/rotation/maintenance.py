@@ -16,17 +16,18 @@ from datetime import timedelta
 import structlog
 
 from rotator.domain import protocol
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS, DeleteOutcome
 from rotator.domain.naming import service_account_name
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import CleanupError, RotatorError
-from rotator.ports import AWSPREVIOUS, DeleteOutcome
-from rotator.rotation.engine import RotationEngine
+from rotator.rotation.context import RotationContext
 
 log = structlog.get_logger("rotator.maintenance")
 
 
 class ActionKind(enum.StrEnum):
+    """What a maintenance action does."""
+
     DELETE_SERVICE_ACCOUNT = "delete_service_account"
     DELETE_API_KEY = "delete_api_key"
     REMOVE_PENDING_LABEL = "remove_pending_label"
@@ -34,6 +35,8 @@ class ActionKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Action:
+    """One deletion (or label removal) a plan proposes, with its reason."""
+
     kind: ActionKind
     target: str
     reason: str
@@ -49,6 +52,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Plan:
+    """What ``recover`` or ``prune`` would do to one secret; shown first, applied on ``--yes``."""
+
     secret_name: str
     secret_arn: str
     project_id: str | None
@@ -67,29 +72,27 @@ class Plan:
 
 
 def _value(
-    engine: RotationEngine, arn: str, version_id: str | None, stage: str
+    ctx: RotationContext, arn: str, version_id: str | None, stage: str
 ) -> RotatorSecret | None:
     if version_id is None:
         return None
-    return RotatorSecret.parse_or_none(
-        engine.store.get_value(arn, version_id=version_id, stage=stage)
-    )
+    return RotatorSecret.parse_or_none(ctx.store.get_value(arn, version_id=version_id, stage=stage))
 
 
-def plan_recover(engine: RotationEngine, secret_id: str) -> Plan:
+def plan_recover(ctx: RotationContext, secret_id: str) -> Plan:
     """What it takes to clear a stuck rotation of ``secret_id``."""
-    description = engine.store.describe(secret_id)
+    description = ctx.store.describe(secret_id)
     arn = description.arn
     stuck = protocol.stuck_pending(description.versions)
     current_id = protocol.current_version(description.versions, secret_name=description.name)
-    current = _value(engine, arn, current_id, AWSCURRENT)
+    current = _value(ctx, arn, current_id, AWSCURRENT)
     if stuck is None or current is None:
         return Plan(description.name, arn, None, notes=("no rotation is stuck",))
     actions: list[Action] = []
-    pending = _value(engine, arn, stuck, AWSPENDING)
+    pending = _value(ctx, arn, stuck, AWSPENDING)
     keep = protocol.recorded_service_accounts(current)
     name = service_account_name(arn, stuck)
-    for account in engine.admin_for(current).list_service_accounts(current.project_id):
+    for account in ctx.admin_for(current).list_service_accounts(current.project_id):
         is_pending_key = pending is not None and account.id == pending.service_account_id
         if (is_pending_key or account.name == name) and account.id not in keep:
             actions.append(
@@ -111,20 +114,20 @@ def plan_recover(engine: RotationEngine, secret_id: str) -> Plan:
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
-def plan_prune(engine: RotationEngine, secret_id: str, *, margin: timedelta | None = None) -> Plan:
+def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None = None) -> Plan:
     """Retiring keys past their time, and unrecorded rotator-made accounts of this secret."""
-    description = engine.store.describe(secret_id)
+    description = ctx.store.describe(secret_id)
     arn = description.arn
     versions = description.versions
     current_id = protocol.current_version(versions, secret_name=description.name)
-    current = _value(engine, arn, current_id, AWSCURRENT)
+    current = _value(ctx, arn, current_id, AWSCURRENT)
     if current is None:
         return Plan(description.name, arn, None, notes=("AWSCURRENT holds no value",))
-    pending = _value(engine, arn, description.version_with(AWSPENDING), AWSPENDING)
-    previous = _value(engine, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
-    accounts = engine.admin_for(current).list_service_accounts(current.project_id)
+    pending = _value(ctx, arn, description.version_with(AWSPENDING), AWSPENDING)
+    previous = _value(ctx, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
+    accounts = ctx.admin_for(current).list_service_accounts(current.project_id)
     live = {a.id for a in accounts}
-    now = engine.now()
+    now = ctx.clock.now()
     due, later = protocol.split_due(current.retiring, now=now)
     in_use = protocol.recorded_service_accounts(replace(current, retiring=later), pending)
     actions: list[Action] = []
@@ -150,7 +153,7 @@ def plan_prune(engine: RotationEngine, secret_id: str, *, margin: timedelta | No
         secret_arn=arn,
         recorded=recorded,
         now=now,
-        margin=engine.policy.orphan_margin if margin is None else margin,
+        margin=ctx.policy.orphan_margin if margin is None else margin,
     ):
         actions.append(
             Action(
@@ -162,20 +165,20 @@ def plan_prune(engine: RotationEngine, secret_id: str, *, margin: timedelta | No
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
-def apply_plan(engine: RotationEngine, plan: Plan) -> list[str]:
+def apply_plan(ctx: RotationContext, plan: Plan) -> list[str]:
     """Carry out a plan; every action is tried, failures are reported together."""
     done: list[str] = []
     failed: list[str] = []
     admin = None
     if plan.project_id is not None:
         current = RotatorSecret.parse_or_none(
-            engine.store.get_value(plan.secret_arn, stage=AWSCURRENT)
+            ctx.store.get_value(plan.secret_arn, stage=AWSCURRENT)
         )
-        admin = engine.admin_for(current) if current is not None else None
+        admin = ctx.admin_for(current) if current is not None else None
     for action in plan.actions:
         try:
             if action.kind is ActionKind.REMOVE_PENDING_LABEL:
-                engine.store.move_stage(
+                ctx.store.move_stage(
                     plan.secret_arn, AWSPENDING, to_version=None, from_version=action.target
                 )
                 outcome = "done"

@@ -6,15 +6,21 @@ AWSCURRENT is on the new version, or the timeout passes.
 
 from __future__ import annotations
 
-import time
-
+from rotator.clock import Clock
 from rotator.domain import protocol
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING
+from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RemoteRotationError
 from rotator.ports import SecretStore
-from rotator.retry import Clock
-from rotator.rotation.local import RotationReport
+from rotator.retry import poll_until
+from rotator.rotation.results import RotationReport, RotationStatus
+
+
+def choose_mode(description: SecretDescription, requested: str | None) -> str:
+    """``remote`` or ``local``: as requested, else remote when the secret has a rotation Lambda."""
+    if requested is not None:
+        return requested
+    return "remote" if description.rotation_lambda_arn is not None else "local"
 
 
 def rotate_remotely(
@@ -26,31 +32,39 @@ def rotate_remotely(
     clock: Clock | None = None,
 ) -> RotationReport:
     clock = clock or Clock()
-    started = time.monotonic()
+    started = clock.monotonic()
     description = store.describe(secret_id)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
     previous = RotatorSecret.parse_or_none(store.get_value(description.arn, stage=AWSCURRENT))
     rotated_before = description.last_rotated
     version_id = store.start_rotation(description.arn)
-    deadline = clock.monotonic() + timeout
-    while True:
-        description = store.describe(description.arn)
-        stages = description.versions.get(version_id, frozenset())
+
+    def finished(seen: SecretDescription) -> bool:
         # Done when AWSCURRENT moved and the rotation completed: AWS dropped AWSPENDING, or
         # (its docs allow AWSPENDING to stay on the AWSCURRENT version) LastRotatedDate moved.
-        completed = AWSPENDING not in stages or description.last_rotated != rotated_before
-        if AWSCURRENT in stages and completed:
-            return _report(
-                store,
-                description.arn,
-                name=description.name,
-                version_id=version_id,
-                previous=previous,
-                started=started,
-            )
-        if clock.monotonic() + poll_interval > deadline:
-            break
-        clock.sleep(poll_interval)
+        stages = seen.versions.get(version_id, frozenset())
+        completed = AWSPENDING not in stages or seen.last_rotated != rotated_before
+        return AWSCURRENT in stages and completed
+
+    arn = description.arn
+    description = poll_until(
+        lambda: store.describe(arn),
+        done=finished,
+        timeout=timeout,
+        delay=lambda _attempt: poll_interval,
+        clock=clock,
+    )
+    if finished(description):
+        return _report(
+            store,
+            description.arn,
+            name=description.name,
+            version_id=version_id,
+            previous=previous,
+            started=started,
+            clock=clock,
+        )
+    stages = description.versions.get(version_id, frozenset())
     stuck = protocol.stuck_pending(description.versions)
     if AWSCURRENT in stages:
         hint = (
@@ -78,6 +92,7 @@ def _report(
     version_id: str,
     previous: RotatorSecret | None,
     started: float,
+    clock: Clock,
 ) -> RotationReport:
     new = RotatorSecret.parse_or_none(store.get_value(arn, version_id=version_id, stage=AWSCURRENT))
     previous_id = previous.key_id if previous else None
@@ -85,7 +100,7 @@ def _report(
     return RotationReport(
         secret_id=name,
         version_id=version_id,
-        status="rotated",
+        status=RotationStatus.ROTATED,
         key_id=new.key_id if new else None,
         service_account_id=new.service_account_id if new else None,
         previous_key_id=previous_id,
@@ -94,5 +109,5 @@ def _report(
         and new is not None
         and new.rotated_at is not None
         and replaced.not_after <= new.rotated_at,
-        duration_ms=round((time.monotonic() - started) * 1000),
+        duration_ms=round((clock.monotonic() - started) * 1000),
     )

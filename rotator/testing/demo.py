@@ -19,8 +19,9 @@ import click
 
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
 from rotator.adapters.secretsmanager import SecretsManagerStore
+from rotator.domain.models import AWSCURRENT, ProbeResult
 from rotator.domain.sensitive import Sensitive
-from rotator.ports import ProbeResult, SecretStore
+from rotator.ports import SecretStore
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer
 
@@ -83,7 +84,7 @@ def run_demo() -> int:
             return completed.returncode
         _say("\nVersion labels after:")
         _say(_labels(store, SECRET_NAME))
-        new_raw = store.get_value(SECRET_NAME, stage="AWSCURRENT")
+        new_raw = store.get_value(SECRET_NAME, stage=AWSCURRENT)
         assert new_raw is not None  # noqa: S101 - the rotation just wrote it
         new = json.loads(new_raw.reveal())
         with build_http_client() as http:

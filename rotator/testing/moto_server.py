@@ -25,8 +25,8 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
 from rotator.adapters.secretsmanager import build_client
+from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.errors import RotationInProgressError
-from rotator.ports import AWSCURRENT, AWSPENDING
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
+from rotator.clock import Clock
+from rotator.domain.models import DeleteOutcome, ProbeResult
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
@@ -20,8 +22,8 @@ from rotator.errors import (
     ServiceError,
     TransientServiceError,
 )
-from rotator.ports import DeleteOutcome, OpenAIAdmin, ProbeResult
-from rotator.retry import Backoff, Clock
+from rotator.ports import OpenAIAdmin
+from rotator.retry import Backoff
 from rotator.testing.openai_emulator import ManualClock, OpenAIEmulator, OpenAIEmulatorServer
 
 P = "/organization/projects/{project_id}"
@@ -60,7 +62,7 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
     if request.param == "mock":
         with httpx.Client(transport=emu.transport()) as http:
             openai = OpenAIHttp(
-                http, "http://openai.test/v1", backoff=backoff, clock=_retry_clock(clock, sleeps)
+                http, "https://openai.test/v1", backoff=backoff, clock=_retry_clock(clock, sleeps)
             )
             yield World(emu, clock, openai, sleeps, project, admin_key)
         return
@@ -146,7 +148,7 @@ def test_create_sends_exactly_the_name_with_bearer_and_json_headers() -> None:
         return emu.handle(request)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        OpenAIHttp(http, "http://openai.test/v1").admin(
+        OpenAIHttp(http, "https://openai.test/v1").admin(
             Sensitive(admin_key)
         ).create_service_account(project, "n")
     (request,) = seen
@@ -347,7 +349,7 @@ def _fixed(status: int, content: bytes, headers: dict[str, str] | None = None) -
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     clock = _retry_clock(ManualClock(), [])
-    return OpenAIHttp(http, "http://openai.test/v1", backoff=Backoff(deadline=1.0), clock=clock)
+    return OpenAIHttp(http, "https://openai.test/v1", backoff=Backoff(deadline=1.0), clock=clock)
 
 
 @pytest.mark.parametrize(
@@ -435,7 +437,7 @@ def test_bad_base_url_is_a_config_error() -> None:
     """A base URL that is not http(s) is refused at construction with the fix."""
     with (
         httpx.Client() as http,
-        pytest.raises(ConfigError, match=r"use https://api\.openai\.com/v1"),
+        pytest.raises(ConfigError, match=r"use e\.g\. https://api\.openai\.com/v1"),
     ):
         OpenAIHttp(http, "api.openai.com/v1")
 

@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     ConfigError,
@@ -32,7 +33,6 @@ from rotator.errors import (
     TransientServiceError,
     VersionConflictError,
 )
-from rotator.ports import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.testing.moto_server import MotoServer, dummy_session, seed_pending_version
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from moto.core.config import default_user_config
 
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from rotator.testing.moto_server import dummy_session, noop_rotation_function
 from tests.deploy.conftest import ROTATED_SECRET, World
 

@@ -29,7 +29,7 @@ import pytest
 
 import handler
 from rotator.adapters.secretsmanager import SecretsManagerStore
-from rotator.composition import build_runtime
+from rotator.app import Mode, build_app
 from rotator.config import Settings
 from tests.deploy.conftest import ROOT, World
 
@@ -81,24 +81,21 @@ def recorded(world: World) -> Iterator[dict[str, set[str]]]:
     client.meta.events.register("before-parameter-build.secrets-manager", recorder)
     settings = Settings(openai_base_url=world.openai.base_url, admin_key_secret_id=world.admin_arn)
     http = httpx.Client(timeout=10)
-    runtime = build_runtime(
-        settings, lambda_mode=True, store=SecretsManagerStore(client), http=http
-    )
-    previous = handler.use_runtime(runtime)
+    app = build_app(settings, mode=Mode.LAMBDA, store=SecretsManagerStore(client), http=http)
+    lambda_handler = handler.make_handler(lambda: app)
     arn = world.seed_rotated_secret()
     for _ in range(2):  # the second rotation deletes the key the first one retired
         token = world.aws.seed_pending_version(arn)
         for step in (*STEPS, *STEPS):  # every step replayed with the same token
-            handler.lambda_handler(_event(step, arn, token), Context())
-    handler.lambda_handler({"Action": "prune", "SecretId": arn}, Context())  # scheduled prune
+            lambda_handler(_event(step, arn, token), Context())
+    lambda_handler({"Action": "prune", "SecretId": arn}, Context())  # scheduled prune
     token = world.aws.seed_pending_version(arn)  # RotateImmediately=false: testSecret only
-    handler.lambda_handler(_event("testSecret", arn, token), Context())
+    lambda_handler(_event("testSecret", arn, token), Context())
     by_secret: dict[str, set[str]] = defaultdict(set)
     for operation, secret_id in recorder.calls:
         by_secret[secret_id].add(operation)
     assert not world.emulator.key_works(world.key_value)  # the rotations really happened
     yield {"rotated": by_secret.pop(arn), "admin": by_secret.pop(world.admin_arn), **by_secret}
-    handler.use_runtime(previous)
     http.close()
     client.close()
 

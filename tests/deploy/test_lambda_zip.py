@@ -99,7 +99,12 @@ def test_zip_layout_puts_the_handler_at_the_root_beside_rotator(lambda_zip: Path
         info = json.loads(archive.read("rotator_build.json"))
         handler_source = archive.read("handler.py")
     assert handler_source == (ROOT / "lambda" / "handler.py").read_bytes()
-    assert {"rotator/__init__.py", "botocore/__init__.py", "httpx/__init__.py"} <= names
+    assert {
+        "rotator/__init__.py",
+        "rotator/app.py",
+        "botocore/__init__.py",
+        "httpx/__init__.py",
+    } <= names
     assert "structlog/__init__.py" in names
     assert not [name for name in names if name.startswith("rotator/testing/")]
     assert not [name for name in names if name.startswith("moto/")]

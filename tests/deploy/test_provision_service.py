@@ -13,12 +13,9 @@ from rotator.adapters.openai_http import OpenAIHttp
 from rotator.domain.schedule import RotationSchedule
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError, RotationInProgressError, SecretFormatError, ServiceError
-from rotator.rotation.provision import (
-    KeySource,
-    disable_rotation,
-    init_secret,
-    schedule_rotation,
-)
+from rotator.provisioning.checks import KeySource
+from rotator.provisioning.init import init_secret
+from rotator.provisioning.schedule import disable_rotation, schedule_rotation
 from rotator.testing.memory_store import InMemorySecretStore
 from rotator.testing.openai_emulator import OpenAIEmulator, SeededKey
 
@@ -54,7 +51,7 @@ def setup() -> Iterator[Setup]:
     admin_key = emulator.add_admin_key()
     seeded = emulator.add_service_account(project_id, "app")
     with httpx.Client(transport=emulator.transport()) as http:
-        openai = OpenAIHttp(http, "http://openai.test/v1")
+        openai = OpenAIHttp(http, "https://openai.test/v1")
         yield Setup(InMemorySecretStore(), emulator, openai, project_id, seeded, admin_key)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from click.testing import CliRunner
 
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from rotator.domain.sensitive import Sensitive
 from tests.e2e.conftest import Stack
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import handler
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from rotator.errors import ConfigError
 from tests.e2e.conftest import Stack
 

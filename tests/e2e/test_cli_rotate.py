@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from tests.e2e.conftest import Stack
 
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     ConfigError,
@@ -15,7 +16,6 @@ from rotator.errors import (
     StageConflictError,
     TransientServiceError,
 )
-from rotator.ports import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.testing.memory_store import InMemorySecretStore
 
 LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"

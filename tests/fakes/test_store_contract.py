@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from rotator.adapters.secretsmanager import SecretsManagerStore, build_client
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     ConfigError,
@@ -24,7 +25,6 @@ from rotator.errors import (
     StageConflictError,
     VersionConflictError,
 )
-from rotator.ports import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.testing.memory_store import InMemorySecretStore
 from rotator.testing.moto_server import dummy_session, noop_rotation_function, seed_pending_version
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from rotator.adapters.secretsmanager import SecretsManagerStore
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from rotator.domain.sensitive import Sensitive
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer

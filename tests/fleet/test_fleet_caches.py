@@ -7,11 +7,12 @@ import json
 import httpx
 import pytest
 
+from rotator.adapters.cached_store import VersionValueCache
 from rotator.adapters.openai_http import OpenAIHttp
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING
+from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ResponseLostError, StageConflictError
-from rotator.rotation.fleet_cache import SharedListings, VersionValueCache
+from rotator.fleet.shared_listings import SharedListings
 from rotator.testing.memory_store import InMemorySecretStore
 from rotator.testing.openai_emulator import OpenAIEmulator
 
@@ -22,7 +23,7 @@ def emulator() -> OpenAIEmulator:
 
 
 def _listings(emulator: OpenAIEmulator, http: httpx.Client) -> SharedListings:
-    return SharedListings(OpenAIHttp(http, "http://openai.test/v1").admin)
+    return SharedListings(OpenAIHttp(http, "https://openai.test/v1").admin)
 
 
 def _lists(emulator: OpenAIEmulator) -> int:

@@ -9,11 +9,12 @@ import sys
 
 import pytest
 
-from rotator.cli.fleet import parse_tags
 from rotator.cli.progress import FleetProgress
+from rotator.cli.render import status_table
+from rotator.cli.selection import parse_tags
 from rotator.errors import ConfigError
-from rotator.rotation.fleet import FleetResult
-from rotator.rotation.fleet_status import status_table
+from rotator.fleet.run import FleetResult
+from rotator.rotation.results import RotationStatus
 from rotator.testing.openai_emulator import ManualClock
 
 
@@ -25,8 +26,10 @@ def test_progress_bar_counts_done_failed_in_flight_rate_and_eta() -> None:
     for name in ("a", "b", "c"):
         progress.started(name)
     clock.advance(2)
-    progress.finished(FleetResult("a", "rotated", {"status": "rotated"}))
-    progress.finished(FleetResult("b", "failed", {"status": "failed", "error": "boom"}))
+    progress.finished(FleetResult("a", RotationStatus.ROTATED, {"status": "rotated"}))
+    progress.finished(
+        FleetResult("b", RotationStatus.FAILED, {"status": "failed", "error": "boom"})
+    )
     assert progress.render() == ("[####----] 2/4 done 1 failed 1 in flight 1 · 1.0/s · ETA 2s")
     assert [json.loads(line)["secret_id"] for line in lines.getvalue().splitlines()] == ["a", "b"]
     assert "in flight" in bar.getvalue()
@@ -58,7 +61,7 @@ def test_help_does_not_import_boto3() -> None:
     """`rotator --help` (and `rotate --help`) start without loading boto3 or botocore."""
     code = (
         "import sys\n"
-        "from rotator.cli.main import cli\n"
+        "from rotator.cli.app import cli\n"
         "for args in (['--help'], ['rotate', '--help'], ['status', '--help']):\n"
         "    try:\n"
         "        cli.main(args, prog_name='rotator')\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rotator.adapters.rate_budget import MIN_RPS, RateBudget
+from rotator.fleet.rate_budget import MIN_RPS, RateBudget
 from rotator.testing.openai_emulator import ManualClock
 
 

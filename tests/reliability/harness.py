@@ -31,9 +31,22 @@ from typing import Any, Literal
 
 import structlog
 
-from rotator.adapters.openai_http import OpenAIHttp
+from rotator.app import Mode as AppMode
+from rotator.app import build_app
+from rotator.config import Settings
+from rotator.domain.models import (
+    AWSCURRENT,
+    AWSPENDING,
+    ApiKeyInfo,
+    CreatedKey,
+    DeleteOutcome,
+    ProbeResult,
+    Project,
+    SecretDescription,
+    ServiceAccount,
+)
 from rotator.domain.naming import parse_service_account_name, secret_tag
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
+from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -42,21 +55,12 @@ from rotator.errors import (
     RotatorError,
     TransientServiceError,
 )
-from rotator.ports import (
-    ApiKeyInfo,
-    CreatedKey,
-    DeleteOutcome,
-    OpenAIAdmin,
-    ProbeResult,
-    Project,
-    SecretDescription,
-    ServiceAccount,
-)
-from rotator.rotation.admin_key import AdminKeyResolver
-from rotator.rotation.engine import RotationEngine, RotationPolicy, StepResult
+from rotator.ports import KeyProbe, OpenAIAdmin
+from rotator.rotation.engine import RotationEngine
 from rotator.rotation.local import rotate_locally
+from rotator.rotation.results import StepResult
 from tests.reliability import recovery
-from tests.rotation.conftest import ADMIN_SECRET, BASE_URL, World, make_world
+from tests.rotation.conftest import World, make_world
 
 Mode = Literal["lambda", "local"]
 MODES: tuple[Mode, ...] = ("lambda", "local")
@@ -336,7 +340,7 @@ class FaultyAdmin:
 class FaultyProbe:
     """The key probe (``GET /models``) through the fault tracker."""
 
-    def __init__(self, inner: OpenAIHttp, tracker: Tracker) -> None:
+    def __init__(self, inner: KeyProbe, tracker: Tracker) -> None:
         self.inner = inner
         self.tracker = tracker
 
@@ -364,28 +368,34 @@ class TrackedEngine(RotationEngine):
         return result
 
 
-def policy_for(mode: Mode, *, grace: bool) -> RotationPolicy:
-    return RotationPolicy(
+def settings_for(world: World, *, grace: bool) -> Settings:
+    return world.settings(
         test_timeout=5.0,
         revocation_timeout=3.0,
         grace_period=GRACE if grace else timedelta(0),
-        require_rotation_enabled=mode == "lambda",
     )
 
 
-def build_engine(world: World, tracker: Tracker, policy: RotationPolicy) -> TrackedEngine:
-    """A fresh engine (a fresh process: empty admin-key cache) wired through the wrappers."""
-    store = FaultyStore(world.store, tracker)
-    openai = OpenAIHttp(world.http, BASE_URL, clock=world.retry_clock())
-    engine = TrackedEngine(
-        store,
-        lambda key: FaultyAdmin(openai.admin(key), tracker),
-        FaultyProbe(openai, tracker),
-        AdminKeyResolver(store, default_secret_id=ADMIN_SECRET, env_admin_key=None),
-        policy=policy,
+def build_engine(world: World, tracker: Tracker, mode: Mode, settings: Settings) -> TrackedEngine:
+    """A fresh engine (a fresh process: empty caches), wired by build_app through the wrappers.
+
+    Local runs get the CLI's wiring, version cache included: the faults hit the calls that
+    really reach Secrets Manager.
+    """
+    app_mode = AppMode.LAMBDA if mode == "lambda" else AppMode.CLI
+    plain = world.app(mode=app_mode)
+    app = build_app(
+        settings,
+        mode=app_mode,
+        store=FaultyStore(world.store, tracker),
+        http=world.http,
+        admin_factory=lambda key: FaultyAdmin(plain.admin_factory(key), tracker),
+        probe=FaultyProbe(plain.probe, tracker),
         clock=world.retry_clock(),
-        now=world.now,
+        engine_type=TrackedEngine,
     )
+    engine = app.engine
+    assert isinstance(engine, TrackedEngine)
     engine.tracker = tracker
     return engine
 
@@ -446,7 +456,7 @@ class Run:
         self.grace = grace
         self.world = make_world()
         self.tracker = Tracker(self.world)
-        self.policy = policy_for(mode, grace=grace)
+        self.settings = settings_for(self.world, grace=grace)
         self.errors: list[str] = []
         self.recoveries = 0
         self.prunes = 0
@@ -466,7 +476,7 @@ class Run:
         self.world.emulator.reset_calls()
 
     def engine(self) -> TrackedEngine:
-        return build_engine(self.world, self.tracker, self.policy)
+        return build_engine(self.world, self.tracker, self.mode, self.settings)
 
     def attempt(self, token: str | None) -> BaseException | None:
         """One run of the four steps in a fresh process; the error that stopped it, if any."""

@@ -13,9 +13,9 @@ from rotator.rotation.maintenance import apply_plan, plan_prune, plan_recover
 
 def recover(engine: RotationEngine, secret_id: str) -> list[str]:
     """``rotator recover SECRET_ID --yes``: delete the stuck version's key, drop AWSPENDING."""
-    return apply_plan(engine, plan_recover(engine, secret_id))
+    return apply_plan(engine.ctx, plan_recover(engine.ctx, secret_id))
 
 
 def prune(engine: RotationEngine, secret_id: str) -> list[str]:
     """``rotator prune SECRET_ID --yes`` run once the safety margin has passed."""
-    return apply_plan(engine, plan_prune(engine, secret_id, margin=timedelta(0)))
+    return apply_plan(engine.ctx, plan_prune(engine.ctx, secret_id, margin=timedelta(0)))

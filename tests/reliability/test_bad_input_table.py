@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import handler
-from rotator.cli.main import cli
+from rotator.cli.app import cli
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import RotatorError
 from rotator.rotation.local import rotate_locally
@@ -156,7 +156,9 @@ CLI_CASES = [
     CliCase(
         "retiring entry with a bad time",
         lambda s, m: after(
-            lambda: _put(s, app_value(s, retiring=[{"key_id": "key_old", "not_after": "tomorrow"}])),
+            lambda: _put(
+                s, app_value(s, retiring=[{"key_id": "key_old", "not_after": "tomorrow"}])
+            ),
             ["rotate", s.secret],
         ),
         "ISO 8601",
@@ -270,12 +272,16 @@ def _delete(stack: Stack) -> None:
 @pytest.fixture
 def cold_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A cold start (no admin key cached from an earlier test), its clients closed after."""
-    previous = handler.use_runtime(None)
+    _drop_default_app()
     yield
-    runtime = handler.use_runtime(previous)
-    if runtime is not None:
-        runtime.close()
-        runtime.store._client.close()  # type: ignore[attr-defined]
+    _drop_default_app()
+
+
+def _drop_default_app() -> None:
+    """Close the warm container's app, if one was built, so the next call builds afresh."""
+    if handler.default_app.cache_info().currsize:
+        handler.default_app().close()
+    handler.default_app.cache_clear()
 
 
 def _other_secrets_token(stack: Stack) -> str:

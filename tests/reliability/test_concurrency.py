@@ -22,19 +22,21 @@ from typing import Any
 import httpx
 import pytest
 
-from rotator.adapters.openai_http import OpenAIHttp
 from rotator.adapters.secretsmanager import SecretsManagerStore
-from rotator.domain.protocol import AWSCURRENT, AWSPENDING, RotationEvent, Step
+from rotator.app import Mode, build_app
+from rotator.clock import Clock
+from rotator.config import Settings
+from rotator.domain.models import AWSCURRENT, AWSPENDING
+from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
+    RotationFailure,
     RotationInProgressError,
     RotatorError,
     StageConflictError,
 )
-from rotator.retry import Clock
-from rotator.rotation.admin_key import AdminKeyResolver
-from rotator.rotation.engine import RotationEngine, RotationPolicy
-from rotator.rotation.local import RotationFailure, rotate_locally
+from rotator.rotation.engine import RotationEngine
+from rotator.rotation.local import rotate_locally
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
 from tests.reliability import harness, recovery
@@ -214,24 +216,25 @@ def test_lambda_rotation_overtaken_leaves_nothing_after_a_prune(world: World) ->
 
 
 def moto_engine(
-    server: MotoServer, emulator: OpenAIEmulator, *, lambda_mode: bool
+    server: MotoServer, emulator: OpenAIEmulator, *, mode: Mode
 ) -> tuple[RotationEngine, httpx.Client]:
+    """An engine wired by build_app (one process's) over moto's server and the emulator."""
     http = httpx.Client(transport=emulator.transport())
-    openai = OpenAIHttp(http, "http://127.0.0.1:9/v1", clock=Clock(rng=lambda: 0.5))
-    store = SecretsManagerStore(server.client())
-    engine = RotationEngine(
-        store,
-        openai.admin,
-        openai,
-        AdminKeyResolver(store, default_secret_id="openai/admin", env_admin_key=None),
-        policy=RotationPolicy(
-            test_timeout=5.0,
-            revocation_timeout=2.0,
-            require_rotation_enabled=lambda_mode,
-            orphan_margin=timedelta(minutes=15),
-        ),
+    settings = Settings(
+        openai_base_url="http://127.0.0.1:9/v1",
+        admin_key_secret_id="openai/admin",
+        test_timeout=5.0,
+        revocation_timeout=2.0,
+        orphan_margin=timedelta(minutes=15),
     )
-    return engine, http
+    app = build_app(
+        settings,
+        mode=mode,
+        store=SecretsManagerStore(server.client()),
+        http=http,
+        clock=Clock(rng=lambda: 0.5),
+    )
+    return app.engine, http
 
 
 K = 4
@@ -264,7 +267,7 @@ def run_race(server: MotoServer, emulator: OpenAIEmulator, arn: str) -> dict[str
     results: dict[str, Any] = {}
 
     def local(name: str) -> None:
-        engine, http = moto_engine(server, emulator, lambda_mode=False)
+        engine, http = moto_engine(server, emulator, mode=Mode.CLI)
         try:
             barrier.wait()
             results[name] = rotate_locally(engine, arn)
@@ -274,7 +277,7 @@ def run_race(server: MotoServer, emulator: OpenAIEmulator, arn: str) -> dict[str
             http.close()
 
     def remote() -> None:
-        engine, http = moto_engine(server, emulator, lambda_mode=True)
+        engine, http = moto_engine(server, emulator, mode=Mode.LAMBDA)
         try:
             barrier.wait()
             token = server.seed_pending_version(arn)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from rotator.adapters.openai_http import OpenAIHttp
+from rotator.app import App, Mode, build_app
+from rotator.clock import Clock
+from rotator.config import Settings
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
-from rotator.retry import Clock
-from rotator.rotation.admin_key import AdminKeyResolver
-from rotator.rotation.engine import RotationEngine, RotationPolicy
+from rotator.rotation.engine import RotationEngine
 from rotator.testing.memory_store import InMemorySecretStore
 from rotator.testing.openai_emulator import OpenAIEmulator
 from rotator.testing.openai_emulator.faults import ManualClock
@@ -39,22 +39,32 @@ class World:
     seeded_key_id: str
     seeded_value: str
     seeded_account: str
-    policy: RotationPolicy = field(default_factory=lambda: RotationPolicy(test_timeout=30))
 
-    def engine(self, **policy: Any) -> RotationEngine:
-        openai = OpenAIHttp(self.http, BASE_URL, clock=self.retry_clock())
-        return RotationEngine(
-            self.store,
-            openai.admin,
-            openai,
-            AdminKeyResolver(self.store, default_secret_id=ADMIN_SECRET, env_admin_key=None),
-            policy=RotationPolicy(**{"test_timeout": 30.0, **policy}),
+    def settings(self, **changes: Any) -> Settings:
+        """Settings for this world: the emulator's URL, the admin-key secret, a 30 s test."""
+        return Settings(
+            openai_base_url=BASE_URL, admin_key_secret_id=ADMIN_SECRET, test_timeout=30.0
+        ).with_overrides(**changes)
+
+    def app(self, *, mode: Mode = Mode.CLI, **settings: Any) -> App:
+        """The shipped wiring (:func:`rotator.app.build_app`) over this world's fakes."""
+        return build_app(
+            self.settings(**settings),
+            mode=mode,
+            store=self.store,
+            http=self.http,
             clock=self.retry_clock(),
-            now=self.now,
         )
 
+    def engine(self, *, require_rotation_enabled: bool = False, **settings: Any) -> RotationEngine:
+        """The engine as the CLI (or, with ``require_rotation_enabled``, the Lambda) wires it."""
+        mode = Mode.LAMBDA if require_rotation_enabled else Mode.CLI
+        return self.app(mode=mode, **settings).engine
+
     def retry_clock(self) -> Clock:
-        return Clock(monotonic=self.clock.monotonic, sleep=self.clock.sleep, rng=lambda: 0.5)
+        return Clock(
+            monotonic=self.clock.monotonic, sleep=self.clock.sleep, rng=lambda: 0.5, now=self.now
+        )
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now(), UTC)

@@ -13,10 +13,11 @@ from rotator.errors import (
     CleanupError,
     KeyTestFailedError,
     ResponseLostError,
+    RotationFailure,
     StageConflictError,
     VersionConflictError,
 )
-from rotator.rotation.local import RotationFailure, rotate_locally
+from rotator.rotation.local import rotate_locally
 from tests.rotation.conftest import World
 
 

@@ -23,7 +23,7 @@ def test_recover_plan_is_a_dry_run_until_applied(world: World) -> None:
     """The plan names the stuck key and the label; nothing changes until it is applied."""
     token = stuck_rotation(world)
     before = world.snapshot()
-    plan = plan_recover(world.engine(), world.arn)
+    plan = plan_recover(world.engine().ctx, world.arn)
     kinds = [a.kind for a in plan.actions]
     assert kinds == [ActionKind.DELETE_SERVICE_ACCOUNT, ActionKind.REMOVE_PENDING_LABEL]
     assert plan.actions[-1].target == token
@@ -35,7 +35,7 @@ def test_recover_deletes_the_stuck_key_and_unblocks_rotation(world: World) -> No
     token = stuck_rotation(world)
     stuck_account = world.value_at(token)["service_account_id"]  # type: ignore[index]
     engine = world.engine()
-    apply_plan(engine, plan_recover(engine, world.arn))
+    apply_plan(engine.ctx, plan_recover(engine.ctx, world.arn))
     assert stuck_account not in world.accounts()
     assert all("AWSPENDING" not in s for s in world.store.versions(world.arn).values())
     assert world.emulator.key_works(world.seeded_value)
@@ -48,13 +48,13 @@ def test_recover_finds_an_account_made_before_a_crashed_put(world: World) -> Non
     token = world.store.start_rotation(world.arn)
     world.emulator.add_service_account(world.project_id, service_account_name(world.arn, token))
     engine = world.engine()
-    apply_plan(engine, plan_recover(engine, world.arn))
+    apply_plan(engine.ctx, plan_recover(engine.ctx, world.arn))
     assert world.accounts() == [world.seeded_account]
 
 
 def test_recover_with_nothing_stuck_does_nothing(world: World) -> None:
     """No stuck rotation: an empty plan with a note."""
-    plan = plan_recover(world.engine(), world.arn)
+    plan = plan_recover(world.engine().ctx, world.arn)
     assert plan.actions == ()
     assert plan.notes == ("no rotation is stuck",)
 
@@ -63,11 +63,11 @@ def test_prune_deletes_retiring_keys_only_once_due(world: World) -> None:
     """With a grace period, prune leaves the old key until its time, then deletes it."""
     engine = world.engine(grace_period=timedelta(hours=1))
     rotate_locally(engine, world.arn)
-    assert plan_prune(engine, world.arn).actions == ()
+    assert plan_prune(engine.ctx, world.arn).actions == ()
     world.advance(3601)
-    plan = plan_prune(engine, world.arn)
+    plan = plan_prune(engine.ctx, world.arn)
     assert [a.target for a in plan.actions] == [world.seeded_account]
-    apply_plan(engine, plan)
+    apply_plan(engine.ctx, plan)
     assert not world.emulator.key_works(world.seeded_value)
     assert world.emulator.key_works(world.current()["api_key"])
 
@@ -86,9 +86,9 @@ def test_prune_deletes_old_orphans_but_not_young_ones_or_foreign_accounts(world:
     young = world.emulator.add_service_account(
         world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
     )
-    plan = plan_prune(engine, world.arn, margin=timedelta(minutes=15))
+    plan = plan_prune(engine.ctx, world.arn, margin=timedelta(minutes=15))
     assert [a.target for a in plan.actions] == [old.service_account_id]
-    apply_plan(engine, plan)
+    apply_plan(engine.ctx, plan)
     live = world.accounts()
     assert old.service_account_id not in live
     assert {young.service_account_id, other_secret.service_account_id} <= set(live)
@@ -117,5 +117,5 @@ def test_a_failing_orphan_delete_does_not_block_the_rotation(world: World) -> No
     assert orphan.service_account_id in world.accounts()
     world.emulator.clear_faults()
     engine = world.engine()
-    apply_plan(engine, plan_prune(engine, world.arn))
+    apply_plan(engine.ctx, plan_prune(engine.ctx, world.arn))
     assert world.accounts() == [world.current()["service_account_id"]]

@@ -1,4 +1,7 @@
-"""Rendering results for people (text) and programs (JSON). Never renders key values."""
+"""Rendering results for people (text) and programs (JSON). Never renders key values.
+
+Reports, status, maintenance plans, the fleet status table, and the one age formatter.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,26 @@ from typing import Any
 import click
 
 from rotator.domain.protocol import Step
-from rotator.rotation.engine import StepResult
+from rotator.errors import RotatorError
+from rotator.rotation.results import Revocation, RotationReport, RotationStatus, StepResult
 
 
 def emit_json(data: Mapping[str, Any]) -> None:
+    """One JSON object on one stdout line."""
     click.echo(json.dumps(data, default=str, separators=(",", ":")))
+
+
+def failure_json(
+    error: RotatorError, secret_id: str | None, *, rotation: bool = False
+) -> dict[str, object]:
+    """A failed command as JSON; a failed rotation keeps the report's shape (every field)."""
+    shape: dict[str, object] = {"secret_id": secret_id}
+    if rotation:
+        shape = RotationReport(
+            secret_id=secret_id or "", version_id="", status=RotationStatus.FAILED
+        ).to_json()
+        shape["version_id"] = None
+    return {**shape, "status": RotationStatus.FAILED, "error": str(error), "step": error.step}
 
 
 def progress_line(step: Step, result: StepResult | None, duration_ms: int) -> None:
@@ -27,8 +45,14 @@ def progress_line(step: Step, result: StepResult | None, duration_ms: int) -> No
     click.echo(f"  {step.value:<13} {result.outcome:<16} {duration_ms:>6} ms{detail}", err=True)
 
 
+_REVOCATION_TEXT: dict[str, str] = {
+    Revocation.CONFIRMED: "deleted, revoked (confirmed: it now gets 401)",
+    Revocation.UNCONFIRMED: "deleted, but OpenAI still accepts it: check the dashboard",
+}
+
+
 def rotation_text(report: Mapping[str, Any]) -> str:
-    if report["status"] == "rotated":
+    if report["status"] == RotationStatus.ROTATED:
         lines = [
             f"rotated {report['secret_id']} in {report['duration_ms']} ms",
             f"  new version  {report['version_id']}",
@@ -38,10 +62,7 @@ def rotation_text(report: Mapping[str, Any]) -> str:
         if report.get("previous_key_id"):
             state = "still live (retiring)"
             if report["previous_key_deleted"]:
-                state = {
-                    "confirmed": "deleted, revoked (confirmed: it now gets 401)",
-                    "unconfirmed": "deleted, but OpenAI still accepts it: check the dashboard",
-                }.get(str(report.get("previous_key_revocation")), "deleted")
+                state = _REVOCATION_TEXT.get(str(report.get("previous_key_revocation")), "deleted")
             lines.append(f"  old key      {report['previous_key_id']} {state}")
         return "\n".join(lines)
     return f"rotation of {report['secret_id']} failed at {report['step']}: {report['error']}"
@@ -67,7 +88,7 @@ def status_text(status: Mapping[str, Any]) -> str:
         lines.append(f"retiring          {entry['key_id']} until {entry['not_after']}")
     stuck = status.get("stuck_version_id")
     age = status.get("stuck_age_s")
-    since = f" for {_age(age)}" if isinstance(age, int) else ""
+    since = f" for {format_age(age)}" if isinstance(age, int) else ""
     lines.append(
         f"stuck rotation    version {stuck} has held AWSPENDING{since}; run `rotator recover "
         f"{status['name']}`"
@@ -77,14 +98,16 @@ def status_text(status: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _age(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+def format_age(seconds: float) -> str:
+    """``45s``, ``12m``, ``5h07m``, ``100d``: the one way an age is shown."""
+    whole = int(seconds)
+    if whole < 120:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    if whole < 86400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 86400}d"
 
 
 def plan_text(plan: Mapping[str, Any], *, applied: list[str] | None) -> str:
@@ -102,3 +125,45 @@ def plan_text(plan: Mapping[str, Any], *, applied: list[str] | None) -> str:
     if not plan["actions"] and not plan["notes"]:
         lines.append("  nothing to do")
     return "\n".join(lines)
+
+
+COLUMNS = (
+    ("secret", "secret_id"),
+    ("key id", "key_id"),
+    ("key age", "key_age"),
+    ("last rotated", "last_rotated"),
+    ("next rotation", "next_rotation"),
+    ("rotation", "rotation_enabled"),
+    ("stuck?", "stuck_version_id"),
+)
+
+
+def status_table(rows: list[dict[str, object]]) -> str:
+    """A plain-text table of ``status --all`` rows; ``too_old`` rows are marked ``!``."""
+
+    def cell(row: dict[str, object], key: str) -> str:
+        value = row.get(key)
+        if key == "rotation_enabled":
+            return "on" if value else "off"
+        if key == "stuck_version_id":
+            return f"yes ({value})" if value else "no"
+        text = "-" if value is None else str(value)
+        return f"{text} !" if key == "key_age" and row.get("too_old") else text
+
+    table = [[label for label, _ in COLUMNS]]
+    table += [[cell(row, key) for _, key in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    )
+
+
+def with_age(row: dict[str, object]) -> dict[str, object]:
+    """A ``status --all`` row with ``key_age`` (the age as text) after ``key_age_s``."""
+    shown: dict[str, object] = {}
+    for key, value in row.items():
+        shown[key] = value
+        if key == "key_age_s":
+            shown["key_age"] = format_age(value) if isinstance(value, int | float) else None
+    return shown

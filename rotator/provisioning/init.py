@@ -1,4 +1,4 @@
-"""``rotator init`` and ``rotator schedule``: seed a secret, then switch its rotation on or off.
+"""``rotator init``: seed a secret with a correctly shaped value for a service-account key.
 
 Every check that can fail on bad input runs before the first write, so a refused command has
 changed nothing. The only write that can precede a failure is a service account created by
@@ -11,75 +11,28 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from rotator.domain import protocol
-from rotator.domain.schedule import RotationSchedule
-from rotator.domain.secret_value import ADMIN_KEY_PREFIX, RetiringKey, RotatorSecret
+from rotator.domain.models import AWSCURRENT, ApiKeyInfo, CreatedKey, ProbeResult, SecretDescription
+from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
-    AdminKeyError,
     CleanupError,
     ConfigError,
     ResponseLostError,
-    RotationInProgressError,
     RotatorError,
     SecretFormatError,
     SecretNotFoundError,
     ServiceError,
 )
-from rotator.ports import (
-    AWSCURRENT,
-    ApiKeyInfo,
-    CreatedKey,
-    KeyProbe,
-    OpenAIAdmin,
-    ProbeResult,
-    SecretDescription,
-    SecretStore,
-)
-from rotator.rotation.admin_key import parse_admin_secret
-
-MAX_SERVICE_ACCOUNT_NAME = 100
-
-
-class ProvisioningStore(SecretStore, Protocol):
-    """The Secrets Manager calls beyond the rotation port that seeding and scheduling need."""
-
-    def create_secret(
-        self,
-        name: str,
-        value: Sensitive,
-        *,
-        description: str | None = None,
-        kms_key_id: str | None = None,
-    ) -> str: ...
-
-    def put_current(self, secret_id: str, value: Sensitive) -> str: ...
-
-    def configure_rotation(
-        self,
-        secret_id: str,
-        lambda_arn: str,
-        schedule_expression: str,
-        *,
-        duration: str | None = None,
-        rotate_immediately: bool = False,
-    ) -> str | None: ...
-
-    def cancel_rotation(self, secret_id: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class KeySource:
-    """Where the first key comes from: exactly one of the two."""
-
-    existing_key: Sensitive | None = None
-    new_service_account: str | None = None
+from rotator.ports import KeyProbe, OpenAIAdmin, SecretProvisioner, SecretStore
+from rotator.provisioning.checks import KeySource, existing_secret, validate_init_request
 
 
 @dataclass(frozen=True)
 class InitResult:
+    """What ``init`` did, as ``--output json`` prints it."""
+
     secret_id: str
     arn: str
     created_secret: bool
@@ -91,84 +44,6 @@ class InitResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"status": "initialised", **asdict(self)}
-
-
-@dataclass(frozen=True)
-class ScheduleResult:
-    secret_id: str
-    arn: str
-    rotation_enabled: bool
-    schedule_expression: str | None = None
-    duration: str | None = None
-    lambda_arn: str | None = None
-    started_version_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def validate_init_request(project_id: str, source: KeySource) -> None:
-    """Pure checks of ``rotator init``'s input, before anything is read or written."""
-    if not project_id.startswith("proj_") or len(project_id) <= len("proj_"):
-        raise ConfigError(
-            f"--project-id {project_id[:40]!r} is not an OpenAI project id; copy it (proj_...) "
-            "from the project's settings page"
-        )
-    if (source.existing_key is None) == (source.new_service_account is None):
-        raise ConfigError("give exactly one of --from-env VAR and --new-service-account NAME")
-    key = source.existing_key.reveal().strip() if source.existing_key else None
-    if key is not None and (not key.startswith("sk-") or key.startswith(ADMIN_KEY_PREFIX)):
-        raise ConfigError(
-            "the key to store is not a project or service-account key (sk-...; an sk-admin- "
-            "key belongs in the admin-key secret)"
-        )
-    name = source.new_service_account
-    if name is not None and not (0 < len(name.strip()) <= MAX_SERVICE_ACCOUNT_NAME):
-        raise ConfigError(
-            f"--new-service-account needs a name of 1 to {MAX_SERVICE_ACCOUNT_NAME} characters"
-        )
-
-
-def resolve_admin_key(
-    store: SecretStore, *, admin_key_secret_id: str | None, env_admin_key: Sensitive | None
-) -> Sensitive:
-    """The admin key for provisioning: the admin-key secret, else ``OPENAI_ADMIN_KEY``."""
-    if admin_key_secret_id is None:
-        if env_admin_key is None:
-            raise AdminKeyError(
-                "no OpenAI admin key: pass --admin-key-secret-id (or set "
-                "ROTATOR_ADMIN_KEY_SECRET_ID), or set OPENAI_ADMIN_KEY"
-            )
-        return env_admin_key
-    try:
-        raw = store.get_value(admin_key_secret_id, stage=AWSCURRENT)
-    except SecretNotFoundError as error:
-        raise AdminKeyError(
-            f"admin-key secret {admin_key_secret_id} was not found ({error})"
-        ) from None
-    if raw is None:
-        raise AdminKeyError(f"admin-key secret {admin_key_secret_id} has no value")
-    return parse_admin_secret(raw, secret_id=admin_key_secret_id)
-
-
-def existing_secret(store: SecretStore, secret_id: str) -> SecretDescription | None:
-    """The secret, or None when it does not exist; refuses deleted and mid-rotation secrets."""
-    try:
-        description = store.describe(secret_id)
-    except SecretNotFoundError:
-        return None
-    if description.deleted:
-        raise SecretNotFoundError(
-            f"secret {secret_id} is scheduled for deletion; restore it with "
-            f"`aws secretsmanager restore-secret --secret-id {secret_id}`"
-        )
-    stuck = protocol.stuck_pending(description.versions)
-    if stuck is not None:
-        raise RotationInProgressError(
-            f"a rotation of {secret_id} is unfinished (AWSPENDING on version {stuck}); "
-            "finish or recover it first (see docs/deploy.md, 'A stuck rotation')"
-        )
-    return description
 
 
 def _matches(redacted: str, key: str) -> bool:
@@ -295,7 +170,7 @@ def _still_retiring(
 
 
 def init_secret(
-    store: ProvisioningStore,
+    store: SecretProvisioner,
     admin: OpenAIAdmin,
     probe: KeyProbe,
     *,
@@ -377,48 +252,3 @@ def init_secret(
         service_account_id=account_id,
         source="existing_key" if source.existing_key is not None else "new_service_account",
     )
-
-
-def schedule_rotation(
-    store: ProvisioningStore,
-    secret_id: str,
-    *,
-    lambda_arn: str,
-    schedule: RotationSchedule,
-    rotate_now: bool = False,
-) -> ScheduleResult:
-    """RotateSecret with the Lambda and schedule; rotates at once only when asked."""
-    description = existing_secret(store, secret_id)
-    if description is None:
-        raise SecretNotFoundError(f"secret {secret_id} not found; create it with `rotator init`")
-    has_current = description.version_with(AWSCURRENT) is not None
-    raw = store.get_value(description.arn, stage=AWSCURRENT) if has_current else None
-    if raw is None or not raw.reveal().strip():
-        raise SecretFormatError(
-            f"secret {secret_id} has no value; seed it with `rotator init` before scheduling "
-            "rotation (a rotation of an empty secret fails)"
-        )
-    RotatorSecret.parse(raw)
-    started = store.configure_rotation(
-        description.arn,
-        lambda_arn,
-        schedule.expression,
-        duration=schedule.duration,
-        rotate_immediately=rotate_now,
-    )
-    return ScheduleResult(
-        secret_id=secret_id,
-        arn=description.arn,
-        rotation_enabled=True,
-        schedule_expression=schedule.expression,
-        duration=schedule.duration,
-        lambda_arn=lambda_arn,
-        started_version_id=started if rotate_now else None,
-    )
-
-
-def disable_rotation(store: ProvisioningStore, secret_id: str) -> ScheduleResult:
-    """CancelRotateSecret: no further scheduled rotations (AWSPENDING is left as it is)."""
-    description = store.describe(secret_id)
-    store.cancel_rotation(description.arn)
-    return ScheduleResult(secret_id=secret_id, arn=description.arn, rotation_enabled=False)

@@ -14,16 +14,22 @@ times; any other failure is final for the run.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from rotator.domain.protocol import AWSCURRENT, Step
+from rotator.adapters.cached_store import VersionValueCache
+from rotator.clock import Clock
+from rotator.domain.models import AWSCURRENT, SecretDescription
+from rotator.domain.protocol import Step
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import RotatorError, SecretFormatError, TransientServiceError
-from rotator.ports import SecretDescription
-from rotator.rotation.local import RotationFailure, RotationReport
+from rotator.errors import RotationFailure, RotatorError, SecretFormatError, TransientServiceError
+from rotator.fleet.rate_budget import BudgetStats, RateBudget
+from rotator.ports import SecretLister
+from rotator.rotation.engine import RotationEngine
+from rotator.rotation.local import rotate_locally
+from rotator.rotation.remote import choose_mode, rotate_remotely
+from rotator.rotation.results import RotationReport, RotationStatus
 
 #: Rotates one secret (by ARN) and returns its report; raises RotatorError on failure.
 RotateOne = Callable[[SecretDescription], RotationReport]
@@ -34,7 +40,7 @@ class FleetResult:
     """How one secret of the fleet ended."""
 
     name: str
-    status: str  # "rotated" | "failed"
+    status: RotationStatus
     report: Mapping[str, object]
     attempts: int = 1
 
@@ -44,6 +50,8 @@ class FleetResult:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A discovered secret and its parsed value (None, with the problem, when not rotator's)."""
+
     description: SecretDescription
     secret: RotatorSecret | None
     problem: str | None = None
@@ -93,7 +101,7 @@ def rotate_fleet(
     concurrency: int,
     listener: FleetListener | None = None,
     attempts: int = 3,
-    retry_pause: Callable[[int], None] = lambda attempt: time.sleep(0.5 * attempt),
+    clock: Clock | None = None,
 ) -> list[FleetResult]:
     """Rotate every secret with at most ``concurrency`` in flight; results in finishing order."""
     listener = listener or FleetListener()
@@ -106,16 +114,24 @@ def rotate_fleet(
         while True:
             try:
                 report = rotate_one(description)
-                result = FleetResult(description.name, "rotated", report.to_json(), attempt)
+                result = FleetResult(
+                    description.name, RotationStatus.ROTATED, report.to_json(), attempt
+                )
             except RotationFailure as failure:
                 if _retryable(failure) and attempt < attempts:
-                    retry_pause(attempt)
+                    (clock or Clock()).sleep(0.5 * attempt)
                     attempt += 1
                     continue
-                result = FleetResult(description.name, "failed", failure.report.to_json(), attempt)
+                result = FleetResult(
+                    description.name, RotationStatus.FAILED, failure.report.to_json(), attempt
+                )
             except RotatorError as error:
-                report_json = {"status": "failed", "error": str(error), "step": error.step}
-                result = FleetResult(description.name, "failed", report_json, attempt)
+                report_json = {
+                    "status": RotationStatus.FAILED,
+                    "error": str(error),
+                    "step": error.step,
+                }
+                result = FleetResult(description.name, RotationStatus.FAILED, report_json, attempt)
             break
         with lock:
             results.append(result)
@@ -125,3 +141,72 @@ def rotate_fleet(
         for future in [pool.submit(run, description) for description in secrets]:
             future.result()
     return results
+
+
+class Fleet:
+    """One ``--all`` run over an app's store and engine (built by :attr:`rotator.app.App.fleet`)."""
+
+    def __init__(
+        self,
+        lister: SecretLister,
+        store: VersionValueCache,
+        engine: RotationEngine,
+        budget: RateBudget,
+        *,
+        remote_poll_interval: float,
+        clock: Clock,
+    ) -> None:
+        self._lister = lister
+        self._store = store
+        self._engine = engine
+        self._budget = budget
+        self._remote_poll_interval = remote_poll_interval
+        self._clock = clock
+
+    def budget_stats(self) -> BudgetStats:
+        """Admin requests sent and throttled so far in this run."""
+        return self._budget.stats()
+
+    def discover(
+        self, *, prefix: str | None, tags: Mapping[str, str], concurrency: int
+    ) -> list[Candidate]:
+        """ListSecrets with the filters, then the one-read rotator-secret check per secret."""
+        found = self._lister.list_secrets(name_prefix=prefix, tags=tags)
+        for description in found:
+            self._store.seen(description)
+        return check_candidates(found, self._read_current, concurrency=concurrency)
+
+    def _read_current(self, description: SecretDescription) -> RotatorSecret | None:
+        raw = self._store.get_value(
+            description.arn, version_id=description.version_with(AWSCURRENT), stage=AWSCURRENT
+        )
+        return RotatorSecret.parse_or_none(raw)
+
+    def rotate_all(
+        self,
+        secrets: list[SecretDescription],
+        *,
+        mode: str | None,
+        concurrency: int,
+        timeout: float,
+        listener: FleetListener | None = None,
+    ) -> list[FleetResult]:
+        """Rotate ``secrets`` (here, or by their Lambda) with ``concurrency`` in flight."""
+
+        def rotate_one(description: SecretDescription) -> RotationReport:
+            try:
+                if choose_mode(description, mode) == "remote":
+                    return rotate_remotely(
+                        self._store,
+                        description.arn,
+                        timeout=timeout,
+                        poll_interval=self._remote_poll_interval,
+                        clock=self._clock,
+                    )
+                return rotate_locally(self._engine, description.arn)
+            finally:
+                self._store.forget(description.arn)
+
+        return rotate_fleet(
+            secrets, rotate_one, concurrency=concurrency, listener=listener, clock=self._clock
+        )

@@ -1,0 +1,1 @@
+"""Adapters: the only modules importing boto3, botocore and httpx; each implements ports."""

@@ -1,0 +1,223 @@
+"""``rotator rotate SECRET_ID | --all``: one secret (here or by its Lambda), or the fleet.
+
+Exit codes: 0 rotated, 1 rotation failed (with --all: any failed, listed on stderr), 2 bad
+usage or input (nothing changed).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from rotator.cli.errors import EXIT_FAILED, CliError, errors_to_exit
+from rotator.cli.options import (
+    Duration,
+    OutputFormat,
+    check_target,
+    common_options,
+    fleet_options,
+    make_settings,
+    output_option,
+)
+from rotator.config import Settings
+
+
+@click.command()
+@click.argument("secret_id", required=False)
+@fleet_options
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=256),
+    help="With --all: rotations in flight at once (default 8).",
+)
+@click.option(
+    "--max-rps",
+    type=click.FloatRange(min=0.1),
+    help="With --all: never send more OpenAI admin requests per second than this.",
+)
+@click.option("--local", "mode", flag_value="local", help="Run the four steps here.")
+@click.option(
+    "--remote",
+    "mode",
+    flag_value="remote",
+    help="Ask Secrets Manager to rotate (invokes the deployed Lambda) and wait.",
+)
+@output_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for a remote rotation.",
+)
+@click.option(
+    "--test-timeout",
+    type=Duration(positive=True),
+    help="How long the new key may take to answer GET /models, e.g. 90s or 2m "
+    "(env ROTATOR_TEST_TIMEOUT; default 60s).",
+)
+@click.option(
+    "--grace-period",
+    type=Duration(),
+    help="How long the replaced key stays live for cached consumers, e.g. 15m or 24h "
+    "(env ROTATOR_GRACE_PERIOD; default 0: deleted once the new key passed its test).",
+)
+@common_options
+def rotate(  # click passes every parameter by keyword
+    *,
+    secret_id: str | None,
+    all_secrets: bool,
+    prefix: str | None,
+    tags: tuple[str, ...],
+    concurrency: int | None,
+    max_rps: float | None,
+    mode: str | None,
+    output: str,
+    timeout: float,
+    test_timeout: timedelta | None,
+    grace_period: timedelta | None,
+    **common: Any,
+) -> None:
+    """Rotate the key held in SECRET_ID (or, with --all, every rotator secret) now.
+
+    Default: --remote when the secret has a rotation Lambda, --local otherwise.
+    With --all, rotations run concurrently under one shared OpenAI admin rate budget; a
+    terminal shows a progress bar, otherwise one JSON line per secret and a summary line.
+    Exit codes: 0 rotated, 1 rotation failed (with --all: any failed, listed on stderr),
+    2 bad usage or input (nothing changed).
+    """
+    check_target(
+        secret_id, all_secrets, prefix=prefix, tag=tags, concurrency=concurrency, max_rps=max_rps
+    )
+    overrides: dict[str, Any] = {
+        "test_timeout": test_timeout.total_seconds() if test_timeout is not None else None,
+        "grace_period": grace_period,
+        **common,
+    }
+    if secret_id is None:
+        from rotator.cli.selection import parse_tags
+
+        with errors_to_exit(output):
+            rotate_all(
+                make_settings(**overrides),
+                prefix=prefix,
+                tags=parse_tags(tags),
+                concurrency=concurrency or 8,
+                max_rps=max_rps,
+                mode=mode,
+                output=output,
+                timeout=timeout,
+            )
+        return
+    with errors_to_exit(output, secret_id, rotation=True):
+        rotate_one(make_settings(**overrides), secret_id, mode=mode, output=output, timeout=timeout)
+
+
+def rotate_one(
+    settings: Settings, secret_id: str, *, mode: str | None, output: str, timeout: float
+) -> None:
+    """Rotate one secret here (``local``) or through its Lambda (``remote``) and show the report."""
+    from rotator.app import Mode, build_app
+    from rotator.cli.render import emit_json, progress_line, rotation_text
+    from rotator.errors import RotationFailure
+    from rotator.rotation.local import rotate_locally
+    from rotator.rotation.remote import choose_mode, rotate_remotely
+
+    app = build_app(settings, mode=Mode.CLI)
+    try:
+        if mode is None:
+            mode = choose_mode(app.store.describe(secret_id), None)
+        click.echo(f"rotating {secret_id} ({mode})", err=True)
+        try:
+            if mode == "remote":
+                report = rotate_remotely(
+                    app.store,
+                    secret_id,
+                    timeout=timeout,
+                    poll_interval=settings.remote_poll_interval,
+                    clock=app.clock,
+                )
+            else:
+                report = rotate_locally(app.engine, secret_id, progress=progress_line)
+        except RotationFailure as failure:
+            if output == OutputFormat.JSON:
+                emit_json(failure.report.to_json())
+            else:
+                click.echo(rotation_text(failure.report.to_json()))
+            raise CliError(str(failure), failure.exit_code) from failure
+    finally:
+        app.close()
+    if output == OutputFormat.JSON:
+        emit_json(report.to_json())
+    else:
+        click.echo(rotation_text(report.to_json()))
+
+
+def rotate_all(
+    settings: Settings,
+    *,
+    prefix: str | None,
+    tags: Mapping[str, str],
+    concurrency: int,
+    max_rps: float | None,
+    mode: str | None,
+    output: str,
+    timeout: float,
+) -> None:
+    """Rotate every rotator secret matching the filters; :class:`CliError` when any failed."""
+    from rotator.app import Mode, build_app
+    from rotator.cli.progress import FleetProgress
+    from rotator.cli.render import emit_json
+    from rotator.cli.selection import describe_filters, rotator_secrets
+    from rotator.rotation.results import RotationStatus
+
+    app = build_app(settings, mode=Mode.FLEET, max_rps=max_rps, concurrency=concurrency)
+    try:
+        fleet = app.fleet
+        candidates = fleet.discover(prefix=prefix, tags=tags, concurrency=concurrency)
+        secrets = rotator_secrets(candidates, describe_filters(prefix, tags))
+        json_lines = output == OutputFormat.JSON or not sys.stdout.isatty()
+        progress = FleetProgress(
+            len(secrets),
+            bar=sys.stderr if sys.stderr.isatty() else None,
+            lines=sys.stdout if json_lines else None,
+            monotonic=app.clock.monotonic,
+        )
+        click.echo(
+            f"rotating {len(secrets)} secret(s), {concurrency} at a time"
+            + (f", at most {max_rps:g} admin requests/s" if max_rps else ""),
+            err=True,
+        )
+        results = fleet.rotate_all(
+            [c.description for c in secrets],
+            mode=mode,
+            concurrency=concurrency,
+            timeout=timeout,
+            listener=progress,
+        )
+        stats = fleet.budget_stats()
+    finally:
+        app.close()
+    failed = sorted((r for r in results if r.status is RotationStatus.FAILED), key=lambda r: r.name)
+    extra: dict[str, Any] = {
+        "admin_requests": stats.requests,
+        "throttled": stats.throttled,
+        "failed_secrets": [r.name for r in failed],
+    }
+    summary = progress.summary(extra)
+    if json_lines:
+        emit_json(summary)
+    else:
+        click.echo(
+            f"rotated {summary['rotated']} of {summary['total']} secret(s) in "
+            f"{summary['duration_ms']} ms ({summary['secrets_per_second']}/s); "
+            f"{stats.throttled} throttled admin request(s)"
+        )
+    for result in failed:
+        click.echo(f"failed: {result.name}: {result.report.get('error')}", err=True)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(results)} rotation(s) failed", EXIT_FAILED)

@@ -1,0 +1,47 @@
+"""The OpenAI base URL check, in one place: https anywhere, plain http only on loopback.
+
+Settings validate the configured URL with it; the OpenAI adapter checks the URL it is given
+with it too, so a URL that bypassed Settings is refused the same way.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from rotator.errors import ConfigError
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _shown(url: str) -> str:
+    """A URL as it may appear in a message: no user:password, at most 80 characters."""
+    parts = urlsplit(url.strip())
+    if parts.username or parts.password:
+        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return url[:80]
+
+
+def validate_base_url(url: str) -> str:
+    """Accept https URLs, and plain http only on a loopback host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"OpenAI base URL {_shown(url)!r} is not an http(s) URL; use e.g. "
+            f"{DEFAULT_OPENAI_BASE_URL}"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"OpenAI base URL {_shown(url)!r} uses plain http on a non-loopback host; use https "
+            "(plain http is only allowed for 127.0.0.0/8, ::1 and localhost)"
+        )
+    return url.strip().rstrip("/")

@@ -1,0 +1,101 @@
+"""The data that crosses the ports, and the Secrets Manager stage labels (defined once here).
+
+Plain frozen data and enums: no I/O. Key material travels as
+:class:`~rotator.domain.sensitive.Sensitive`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rotator.domain.sensitive import Sensitive
+
+AWSCURRENT = "AWSCURRENT"
+AWSPENDING = "AWSPENDING"
+AWSPREVIOUS = "AWSPREVIOUS"
+
+
+@dataclass(frozen=True)
+class SecretDescription:
+    """What DescribeSecret tells about a secret, without any value."""
+
+    arn: str
+    name: str
+    versions: Mapping[str, frozenset[str]]
+    rotation_enabled: bool = False
+    rotation_lambda_arn: str | None = None
+    rotation_rules: Mapping[str, object] = field(default_factory=dict)
+    last_rotated: datetime | None = None
+    last_changed: datetime | None = None
+    next_rotation: datetime | None = None
+    deleted: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def version_with(self, stage: str) -> str | None:
+        """The id of the version carrying ``stage``, or None."""
+        for version_id, stages in self.versions.items():
+            if stage in stages:
+                return version_id
+        return None
+
+
+@dataclass(frozen=True)
+class Project:
+    """An OpenAI project as the admin API describes it."""
+
+    id: str
+    name: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A project service account (rotator names its own ``rotator-<tag>-<token>``)."""
+
+    id: str
+    name: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """A key minted by OpenAI. ``value`` is returned once, at creation."""
+
+    key_id: str
+    value: Sensitive
+    service_account_id: str
+    service_account_name: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """A project API key as listed by the admin API (redacted)."""
+
+    id: str
+    name: str
+    redacted_value: str
+    created_at: int
+    service_account_id: str | None
+
+
+class DeleteOutcome(enum.Enum):
+    """What a DELETE on the admin API did."""
+
+    DELETED = "deleted"
+    NOT_FOUND = "not_found"
+    #: 400 from ``DELETE .../api_keys/{id}``: the key belongs to a service account (older API).
+    REFUSED_SERVICE_ACCOUNT_KEY = "refused_service_account_key"
+
+
+class ProbeResult(enum.Enum):
+    """What a probe with a project key learnt about that key."""
+
+    ACCEPTED = "accepted"
+    #: 401: the key is unknown, revoked or not yet propagated.
+    REJECTED = "rejected"
+    #: 429, 5xx, timeout or dropped connection: nothing learnt about the key.
+    UNAVAILABLE = "unavailable"

@@ -1,0 +1,103 @@
+"""One service-account listing per project for a fleet run, wrapped around the admin port.
+
+:class:`SharedListings` gives every rotation of a run one service-account listing per project
+(createSecret lists the project's accounts on every rotation: for 200 secrets in one project
+that is 200 rate-limited admin calls, each paging through hundreds of accounts). The listing is
+kept true to this run's own writes: an account we create is added, one we delete is removed,
+and a create that fails in any way (its answer may be lost) drops the listing so the next
+caller, the rollback looking for the orphan by name, lists afresh. Accounts other actors make
+during the run are not seen; they cannot matter, because each secret's accounts are only
+touched by that secret's rotation, which AWSPENDING serialises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from rotator.domain.models import (
+    ApiKeyInfo,
+    CreatedKey,
+    DeleteOutcome,
+    Project,
+    ServiceAccount,
+)
+from rotator.domain.sensitive import Sensitive
+from rotator.ports import AdminFactory, OpenAIAdmin
+
+
+class _Listing:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.accounts: dict[str, ServiceAccount] | None = None
+
+
+class SharedListings:
+    """An :data:`~rotator.ports.AdminFactory` whose clients share listings across a run."""
+
+    def __init__(self, factory: AdminFactory) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._listings: dict[tuple[str, str], _Listing] = {}
+        self.fetches = 0
+
+    def __call__(self, admin_key: Sensitive) -> OpenAIAdmin:
+        digest = hashlib.sha256(admin_key.reveal().encode()).hexdigest()[:16]
+        return _SharedListingAdmin(self._factory(admin_key), self, digest)
+
+    def listing(self, key_digest: str, project_id: str) -> _Listing:
+        with self._lock:
+            return self._listings.setdefault((key_digest, project_id), _Listing())
+
+
+class _SharedListingAdmin:
+    """:class:`~rotator.ports.OpenAIAdmin` with the project's listing shared by the run."""
+
+    def __init__(self, inner: OpenAIAdmin, shared: SharedListings, key_digest: str) -> None:
+        self._inner = inner
+        self._shared = shared
+        self._digest = key_digest
+
+    def _listing(self, project_id: str) -> _Listing:
+        return self._shared.listing(self._digest, project_id)
+
+    def get_project(self, project_id: str) -> Project:
+        return self._inner.get_project(project_id)
+
+    def list_service_accounts(self, project_id: str) -> list[ServiceAccount]:
+        listing = self._listing(project_id)
+        with listing.lock:  # single flight: one worker lists, the others wait for its answer
+            if listing.accounts is None:
+                fetched = self._inner.list_service_accounts(project_id)
+                self._shared.fetches += 1
+                listing.accounts = {account.id: account for account in fetched}
+            return list(listing.accounts.values())
+
+    def create_service_account(self, project_id: str, name: str) -> CreatedKey:
+        listing = self._listing(project_id)
+        try:
+            created = self._inner.create_service_account(project_id, name)
+        except BaseException:
+            with listing.lock:
+                listing.accounts = None  # it may exist anyway: whoever looks next, lists
+            raise
+        with listing.lock:
+            if listing.accounts is not None:
+                listing.accounts[created.service_account_id] = ServiceAccount(
+                    created.service_account_id, name, created.created_at
+                )
+        return created
+
+    def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome:
+        outcome = self._inner.delete_service_account(project_id, service_account_id)
+        listing = self._listing(project_id)
+        with listing.lock:
+            if listing.accounts is not None:
+                listing.accounts.pop(service_account_id, None)
+        return outcome
+
+    def delete_api_key(self, project_id: str, key_id: str) -> DeleteOutcome:
+        return self._inner.delete_api_key(project_id, key_id)
+
+    def list_api_keys(self, project_id: str) -> list[ApiKeyInfo]:
+        return self._inner.list_api_keys(project_id)

@@ -1,0 +1,213 @@
+"""Everything that deletes what a rotation made: due keys, orphans, an overtaken or failed run.
+
+The engine's steps decide *when*; these functions do the deleting, and each is a named step its
+caller runs and logs. Every delete is idempotent (404 counts as gone), and none ever touches
+the secret's current key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+
+from rotator.domain import protocol
+from rotator.domain.models import (
+    AWSCURRENT,
+    AWSPENDING,
+    DeleteOutcome,
+    SecretDescription,
+    ServiceAccount,
+)
+from rotator.domain.naming import service_account_name
+from rotator.domain.secret_value import RetiringKey, RotatorSecret
+from rotator.errors import (
+    CleanupError,
+    InputError,
+    RotationInProgressError,
+    RotatorError,
+    ServiceError,
+    UnknownVersionError,
+)
+from rotator.ports import OpenAIAdmin
+from rotator.rotation.context import RotationContext
+
+log = structlog.get_logger("rotator.cleanup")
+
+
+def delete_key(admin: OpenAIAdmin, project_id: str, entry: RetiringKey) -> DeleteOutcome:
+    """Delete a replaced key: its service account when it has one, else the key itself."""
+    if entry.service_account_id is not None:
+        return admin.delete_service_account(project_id, entry.service_account_id)
+    outcome = admin.delete_api_key(project_id, entry.key_id)
+    if outcome is DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
+        raise CleanupError(
+            f"OpenAI refused to delete key {entry.key_id} because it belongs to a "
+            "service account the secret does not name; delete that service account"
+        )
+    return outcome
+
+
+def retire_due_keys(admin: OpenAIAdmin, secret: RotatorSecret, *, now: datetime) -> tuple[str, ...]:
+    """Delete every retiring key whose time has come; never the secret's own key."""
+    due, _later = protocol.split_due(secret.retiring, now=now)
+    deleted: list[str] = []
+    failed: list[str] = []
+    for entry in due:
+        if entry.key_id == secret.key_id or (
+            entry.service_account_id is not None
+            and entry.service_account_id == secret.service_account_id
+        ):
+            continue
+        try:
+            delete_key(admin, secret.project_id, entry)
+        except (ServiceError, CleanupError) as error:
+            failed.append(f"{entry.key_id} ({error})")
+            continue
+        deleted.append(entry.key_id)
+    if failed:
+        raise CleanupError(
+            f"could not delete old key(s) {', '.join(failed)}; they stay recorded in "
+            "the secret and the next attempt deletes them (or run `rotator prune`)"
+        )
+    return tuple(deleted)
+
+
+def prune_orphans(
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    current: RotatorSecret,
+    accounts: list[ServiceAccount],
+    now: datetime,
+    margin: timedelta,
+    spare_token: str,
+) -> None:
+    """Delete this secret's old unrecorded service accounts (leftovers of crashed runs)."""
+    for orphan in protocol.orphans(
+        accounts,
+        secret_arn=secret_arn,
+        recorded=protocol.recorded_service_accounts(current),
+        now=now,
+        margin=margin,
+        spare_token=spare_token,
+    ):
+        try:
+            admin.delete_service_account(current.project_id, orphan.id)
+        except ServiceError as error:  # pruning is a courtesy here; `rotator prune` retries
+            log.warning("orphan_not_deleted", service_account_id=orphan.id, error=str(error))
+            continue
+        log.info("orphan_deleted", service_account_id=orphan.id, reason="unrecorded")
+
+
+def settle_key_only_entries(
+    admin: OpenAIAdmin, project_id: str, retiring: tuple[RetiringKey, ...], *, now: datetime
+) -> tuple[RetiringKey, ...]:
+    """Drop due key-only entries (no service account) once their key is gone."""
+    kept = []
+    for entry in retiring[:-1]:
+        if entry.service_account_id is None and entry.not_after <= now:
+            outcome = admin.delete_api_key(project_id, entry.key_id)
+            if outcome is not DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
+                continue
+        kept.append(entry)
+    return (*kept, retiring[-1])
+
+
+def delete_accounts_named_for(
+    ctx: RotationContext, arn: str, token: str
+) -> tuple[list[str], list[str]]:
+    """Delete the service accounts made for ``token`` (never the current key's one).
+
+    Returns (deleted ids, one sentence per account still live); finding them may raise.
+    """
+    current = RotatorSecret.parse_or_none(ctx.store.get_value(arn, stage=AWSCURRENT))
+    if current is None:
+        return [], []
+    admin = ctx.admin_for(current)
+    name = service_account_name(arn, token)
+    deleted: list[str] = []
+    live: list[str] = []
+    for account in admin.list_service_accounts(current.project_id):
+        if account.name != name or account.id == current.service_account_id:
+            continue
+        try:
+            outcome = admin.delete_service_account(current.project_id, account.id)
+        except RotatorError as error:
+            live.append(f"service account {account.id} ({name}) is still live ({error})")
+            continue
+        if outcome is DeleteOutcome.DELETED:
+            deleted.append(account.id)
+    return deleted, live
+
+
+def clean_overtaken(
+    ctx: RotationContext, description: SecretDescription, token: str, unknown: UnknownVersionError
+) -> RotatorError:
+    """The token's version is unknown to the guard: delete its key, return the error to raise.
+
+    Either a wrong token, or this rotation's version lost every label to another rotation's
+    PutSecretValue. Its key must not live on, and the message should say which it was.
+    """
+    try:
+        deleted, live = delete_accounts_named_for(ctx, description.arn, token)
+        log.warning("overtaken_rotation_cleaned", deleted=deleted, live=live or None)
+    except RotatorError as error:
+        log.warning("overtaken_rotation_not_cleaned", error=str(error))
+    if ctx.store.get_value(description.arn, version_id=token) is None:
+        return unknown
+    return RotationInProgressError(
+        f"version {token} of secret {description.name} lost AWSPENDING to another "
+        "rotation; this one stopped and deleted its key: let the other finish "
+        f"(`rotator status {description.name}`)"
+    )
+
+
+def clear_pending_label(ctx: RotationContext, secret_arn: str, token: str) -> None:
+    """Do what Secrets Manager's backend does after a rotation: drop AWSPENDING."""
+    try:
+        ctx.store.move_stage(secret_arn, AWSPENDING, to_version=None, from_version=token)
+    except RotatorError as error:
+        # Harmless: AWSPENDING on the AWSCURRENT version is a finished rotation.
+        log.warning("pending_label_kept", version_id=token, error=str(error))
+
+
+def rollback(
+    ctx: RotationContext, secret_arn: str, token: str, *, cause: RotatorError | None = None
+) -> str:
+    """Undo an unpromoted rotation; returns a sentence saying what was undone or what remains."""
+    remains: list[str] = []
+    undone: list[str] = []
+    try:
+        deleted, live = delete_accounts_named_for(ctx, secret_arn, token)
+        undone += [f"deleted service account {account_id}" for account_id in deleted]
+        remains += [
+            f"{sentence}: delete it in the OpenAI dashboard or run `rotator prune`"
+            for sentence in live
+        ]
+    except InputError as error:
+        # The admin API refusing this key or project the same way the rotation was refused
+        # means no account was made with it; any other refusal leaves the question open.
+        if cause is None or type(error) is not type(cause):
+            remains.append(
+                f"could not look for the service account named for version {token} ({error}); "
+                "if it exists, run `rotator prune` once the admin key works"
+            )
+    except RotatorError as error:
+        remains.append(
+            f"could not look for the service account named for version {token} ({error}); "
+            "run `rotator prune` to delete it"
+        )
+    try:
+        stages = ctx.store.describe(secret_arn).versions.get(token, frozenset())
+        if AWSPENDING in stages and AWSCURRENT not in stages:
+            ctx.store.move_stage(secret_arn, AWSPENDING, to_version=None, from_version=token)
+            undone.append("removed AWSPENDING")
+    except RotatorError as error:
+        remains.append(
+            f"AWSPENDING is still on version {token} ({error}): run `rotator recover {secret_arn}`"
+        )
+    log.warning("rolled_back", version_id=token, undone=undone, remains=remains or None)
+    if remains:
+        return "rollback incomplete: " + "; ".join(remains)
+    return "rolled back: " + (", ".join(undone) if undone else "nothing left to undo")

@@ -1,0 +1,47 @@
+"""What one rotation may touch, passed explicitly: the ports, the clock and the policy.
+
+:func:`rotator.app.build_app` builds one :class:`RotationContext` and hands it to the engine,
+``local``, ``maintenance``, ``probing`` and ``cleanup``; none of them reaches through another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from rotator.clock import Clock
+from rotator.domain.secret_value import RotatorSecret
+from rotator.ports import AdminFactory, KeyProbe, OpenAIAdmin, SecretStore
+from rotator.retry import Backoff
+from rotator.rotation.admin_key import AdminKeyResolver
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    """How a rotation behaves; built once from settings at the edge."""
+
+    test_timeout: float = 60.0
+    grace_period: timedelta = timedelta(0)
+    #: Lambda invocations require rotation to be enabled on the secret (the AWS template check).
+    require_rotation_enabled: bool = False
+    probe_backoff: Backoff = field(default_factory=lambda: Backoff(base=0.5, cap=5.0))
+    #: How long to poll a deleted key until OpenAI refuses it (0 = do not check).
+    revocation_timeout: float = 30.0
+    #: Rotator-made service accounts younger than this are never treated as orphans.
+    orphan_margin: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class RotationContext:
+    """The store, the admin API (per admin key), the key probe, the clock and the policy."""
+
+    store: SecretStore
+    admin_factory: AdminFactory
+    admin_keys: AdminKeyResolver
+    probe: KeyProbe
+    clock: Clock = field(default_factory=Clock)
+    policy: RotationPolicy = field(default_factory=RotationPolicy)
+
+    def admin_for(self, secret: RotatorSecret) -> OpenAIAdmin:
+        """The admin API client for the admin key ``secret`` names (or the default one)."""
+        return self.admin_factory(self.admin_keys.resolve(secret))
