@@ -8,7 +8,7 @@ the rotation's first read. The checks run on the same pool as the rotations.
 
 A rotation that fails in createSecret with a throttling or transient error (nothing promoted,
 rolled back by ``rotate_locally``) is tried again with a fresh token, at most ``attempts``
-times; any other failure is final for the run.
+times; any other failure, whatever its exception, is final for that secret only.
 """
 
 from __future__ import annotations
@@ -86,6 +86,13 @@ def _retryable(failure: RotationFailure) -> bool:
     return failure.report.step == Step.CREATE.value and isinstance(cause, TransientServiceError)
 
 
+def _failed_json(error: Exception) -> dict[str, object]:
+    """A failed secret's report; a foreign exception is named by type only (no secret text)."""
+    if isinstance(error, RotatorError):
+        return {"status": "failed", "error": str(error), "step": error.step}
+    return {"status": "failed", "error": f"unexpected {type(error).__name__}", "step": None}
+
+
 def rotate_fleet(
     secrets: Iterable[SecretDescription],
     rotate_one: RotateOne,
@@ -94,13 +101,27 @@ def rotate_fleet(
     listener: FleetListener | None = None,
     attempts: int = 3,
     retry_pause: Callable[[int], None] = lambda attempt: time.sleep(0.5 * attempt),
+    deadline: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> list[FleetResult]:
-    """Rotate every secret with at most ``concurrency`` in flight; results in finishing order."""
+    """Rotate every secret with at most ``concurrency`` in flight; results in finishing order.
+
+    After ``deadline`` seconds no further secret starts (those fail as not started); the
+    rotations in flight finish, each bounded by its own timeouts.
+    """
     listener = listener or FleetListener()
+    started = monotonic()
     results: list[FleetResult] = []
     lock = threading.Lock()
 
     def run(description: SecretDescription) -> None:
+        if deadline is not None and monotonic() - started > deadline:
+            late = {"status": "failed", "error": f"not started: the run's {deadline:g} s passed"}
+            result = FleetResult(description.name, "failed", late, 0)
+            with lock:
+                results.append(result)
+            listener.finished(result)
+            return
         listener.started(description.name)
         attempt = 1
         while True:
@@ -113,8 +134,8 @@ def rotate_fleet(
                     attempt += 1
                     continue
                 result = FleetResult(description.name, "failed", failure.report.to_json(), attempt)
-            except RotatorError as error:
-                report_json = {"status": "failed", "error": str(error), "step": error.step}
+            except Exception as error:  # noqa: BLE001 - one secret's failure never ends the run
+                report_json = _failed_json(error)
                 result = FleetResult(description.name, "failed", report_json, attempt)
             break
         with lock:
