@@ -9,7 +9,7 @@ mode (a client-side token bucket whose rate follows TCP CUBIC), written for this
   after the previous one, so requests never leave faster than the pacing rate. ``max_rps`` is
   a hard ceiling on it; without ``max_rps`` nothing is paced until the first 429.
 * **Multiplicative decrease.** A 429 cuts the shared rate to ``BETA`` (0.7) times the rate the
-  server was accepting (measured over the last second, never above the current pacing rate),
+  server was accepting (measured over the last second, never above the pacing rate),
   so every worker slows at once. 429s for requests that left *before* the latest cut are the
   same congestion event and do not cut again.
 * **Cubic recovery.** After a cut the rate grows along a cubic curve that is back at the last
@@ -44,9 +44,10 @@ MAX_RETRY_AFTER = 60.0
 #: CUBIC's multiplicative decrease (botocore and RFC 8312 use 0.7).
 BETA = 0.7
 #: Seconds after a cut at which the cubic curve is back at the last good rate.
-RECOVERY = 1.5
-#: The window over which the accepted rate is measured (seconds).
+RECOVERY = 2.0
+#: The window over which the answer rate is measured (seconds), and its shortest span.
 MEASURE_WINDOW = 1.0
+MIN_ELAPSED = 0.05
 
 SharedPause = Literal["repeated", "every"]
 
@@ -104,6 +105,7 @@ class RateBudget:
         max_retry_after: float = MAX_RETRY_AFTER,
         recovery: float = RECOVERY,
         pause_window: float = 5.0,
+        settle: float = MEASURE_WINDOW,
         shared_pause: SharedPause = "repeated",
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -120,6 +122,7 @@ class RateBudget:
         self.shared_pause: SharedPause = shared_pause
         self._recovery = recovery
         self._pause_window = pause_window
+        self._settle = settle
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -131,7 +134,7 @@ class RateBudget:
         self._cut_at: float | None = None
         self._accepted_since_cut = 0
         self._started: float | None = None
-        self._accepted: deque[float] = deque()
+        self._answers: deque[float] = deque()
         self._requests = 0
         self._throttled = 0
         self._cuts = 0
@@ -180,9 +183,7 @@ class RateBudget:
         """An admin answer that was not a 429: measures the rate, and grows it along the curve."""
         with self._lock:
             now = self._monotonic()
-            self._accepted.append(now)
-            while self._accepted and self._accepted[0] < now - MEASURE_WINDOW:
-                self._accepted.popleft()
+            self._answered(now)
             if self._cut_at is not None and self._sent_at(now) >= self._cut_at:
                 self._accepted_since_cut += 1
             if self._curve is not None:
@@ -199,7 +200,9 @@ class RateBudget:
             self._throttled += 1
             pause = clamp_retry_after(retry_after, self.max_retry_after)
             pause = min(DEFAULT_PAUSE, self.max_retry_after) if pause is None else pause
-            same_event = self._cut_at is not None and self._sent_at(now) < self._cut_at
+            same_event = self._cut_at is not None and (
+                self._sent_at(now) < self._cut_at or now - self._cut_at < self._settle
+            )
             if same_event and self.shared_pause == "repeated":
                 return
             repeated = (
@@ -224,11 +227,20 @@ class RateBudget:
         self._accepted_since_cut = 0
         self._cuts += 1
 
+    def _answered(self, now: float) -> None:
+        self._answers.append(now)
+        while self._answers and self._answers[0] < now - MEASURE_WINDOW:
+            self._answers.popleft()
+
     def _measured(self, now: float) -> float:
-        """Answers accepted per second over the last second (or since the run began)."""
-        recent = sum(1 for moment in self._accepted if moment >= now - MEASURE_WINDOW)
+        """Answers accepted per second over the last second, or since the run's first send.
+
+        botocore's ``RateClocker`` counts 429s too; at a token-bucket limit that overstates what
+        the server admits (the cut then lands above the limit and cascades), so only accepted
+        answers count here.
+        """
         elapsed = MEASURE_WINDOW if self._started is None else now - self._started
-        return recent / max(0.25, min(MEASURE_WINDOW, elapsed))
+        return len(self._answers) / max(MIN_ELAPSED, min(MEASURE_WINDOW, elapsed))
 
     @property
     def _ceiling(self) -> float:

@@ -25,6 +25,9 @@ from rotator.adapters.rate_budget import (
     RateBudget,
     clamp_retry_after,
 )
+from rotator.adapters.rate_budget import (
+    MEASURE_WINDOW as SETTLE,
+)
 from rotator.config import Settings
 from rotator.fleet_runtime import build_fleet_runtime
 from rotator.ports import SecretDescription
@@ -48,9 +51,10 @@ def _steady(budget: RateBudget, clock: ManualClock, rps: float, seconds: float =
 
 
 def _throttled_budget(clock: ManualClock, max_rps: float | None = None) -> RateBudget:
-    """A budget that saw 10 req/s accepted for a second, then one 429 (cut at t=1)."""
+    """A budget answered at 10 req/s for a second (the last answer a 429): cut at t=1.05."""
     budget = _budget(clock, max_rps)
     _steady(budget, clock, 10)
+    clock.advance(0.05)  # the window [0.05, 1.05] holds nine accepted answers and the 429
     budget.acquire()
     budget.throttled(1.0)
     return budget
@@ -59,8 +63,8 @@ def _throttled_budget(clock: ManualClock, max_rps: float | None = None) -> RateB
 # -- the cut ---------------------------------------------------------------------------------
 
 
-def test_a_429_cuts_the_shared_rate_to_beta_times_the_accepted_rate() -> None:
-    """10 req/s accepted, then a 429: every worker is paced at 7 req/s."""
+def test_a_429_cuts_the_shared_rate_to_beta_times_the_answered_rate() -> None:
+    """Answered at 10 req/s, then a 429: every worker is paced at 7 req/s."""
     clock = ManualClock()
     budget = _throttled_budget(clock)
     assert budget.rate == pytest.approx(10 * BETA)
@@ -91,10 +95,22 @@ def test_429s_for_requests_sent_before_the_cut_do_not_cut_again() -> None:
     assert budget.rate == cut
 
 
-def test_a_429_the_cut_did_not_cure_pauses_every_worker() -> None:
-    """A 429 for a request sent after the cut, with nothing accepted since: everyone waits."""
+def test_429s_within_a_second_of_the_cut_do_not_cut_again() -> None:
+    """Requests sent just after the cut still meet the server's emptied bucket: same event."""
     clock = ManualClock()
     budget = _throttled_budget(clock)
+    cut = budget.rate
+    clock.advance(0.2)
+    budget.acquire()
+    budget.throttled(1.0)
+    assert (budget.rate, budget.stats().cuts, budget.stats().shared_pauses) == (cut, 1, 0)
+
+
+def test_a_429_the_cut_did_not_cure_pauses_every_worker() -> None:
+    """A 429 for a request sent after the cut settled, with nothing accepted since: all wait."""
+    clock = ManualClock()
+    budget = _throttled_budget(clock)
+    clock.advance(SETTLE)
     budget.acquire()
     budget.throttled(2.0)
     started = clock.monotonic()
@@ -109,6 +125,7 @@ def test_an_answer_accepted_after_the_cut_keeps_the_next_429_local() -> None:
     budget = _throttled_budget(clock)
     budget.acquire()
     budget.accepted()
+    clock.advance(SETTLE)
     budget.acquire()
     budget.throttled(5.0)
     started = clock.monotonic()
@@ -237,7 +254,7 @@ def test_repeated_cuts_stop_at_the_floor() -> None:
     budget = _budget(clock)
     for _ in range(30):
         budget.acquire()
-        clock.advance(0.1)
+        clock.advance(SETTLE)
         budget.throttled(0.0)
     assert budget.rate == pytest.approx(0.5)
 
