@@ -10,11 +10,14 @@ mode (a client-side token bucket whose rate follows TCP CUBIC), written for this
   a hard ceiling on it; without ``max_rps`` nothing is paced until the first 429.
 * **Multiplicative decrease.** A 429 cuts the shared rate to ``BETA`` (0.7) times the rate the
   server was accepting (measured over the last second, never above the pacing rate),
-  so every worker slows at once. 429s for requests that left *before* the latest cut are the
-  same congestion event and do not cut again.
+  so every worker slows at once. 429s for requests that left *before* the latest cut, or that
+  arrive within ``settle`` (1 s) of it, belong to the same congestion event (the server's
+  bucket is still empty) and do not cut again; without that, cuts cascade to a crawl.
+  Only accepted answers are measured (botocore counts 429s too, which overstates the rate a
+  token bucket admits).
 * **Cubic recovery.** After a cut the rate grows along a cubic curve that is back at the last
-  good rate ``recovery`` seconds after the cut (flat near it, then probing faster beyond), so
-  a brief burst of throttling costs about a second of reduced pace, not the rest of the run.
+  good rate ``recovery`` (2 s) after the cut, flat near it, then probing faster beyond; so a
+  brief burst of throttling costs about a second of reduced pace, not the rest of the run.
 * **Pauses.** The throttled request itself waits its ``Retry-After`` (the callers' retry loops
   do that). A lone 429 does not stop the other workers; only a *repeated* one does: a 429 for a
   request sent after the latest cut, with no answer accepted since that cut and within
