@@ -53,6 +53,26 @@ def _fleet(runs: list[FleetRun]) -> list[str]:
     return lines
 
 
+def _adaptive(runs: list[FleetRun], adaptive: list[str] | None) -> list[str]:
+    """Section 2b: the adaptive budget (issue 11 item 1), (a) quoted from the fleet table."""
+    if adaptive is None:
+        return []
+    quoted = [
+        f"{run.label} over {run.secrets}: {run.ratio:.2f}x of the bound, {run.throttled} 429s"
+        for run in runs
+        if run.secrets >= 200 and run.concurrency == 8
+    ]
+    return [
+        "## 2b. Adaptive rate control (CUBIC-style shared budget)",
+        "",
+        "(a) 200 secrets, concurrency 8, under the emulator's 5 req/s token bucket (target ≤ "
+        "1.2x of the rate-limit bound, rows above): " + "; ".join(quoted) + ".",
+        "",
+        *adaptive,
+        "",
+    ]
+
+
 def write_report(
     path: Path,
     *,
@@ -64,6 +84,7 @@ def write_report(
     package_size: int | None,
     seconds: float,
     lambda_cold: LambdaColdStart | None = None,
+    adaptive: list[str] | None = None,
 ) -> str:
     rate_bound = fleet_runs[0].secrets / fleet_runs[0].bound_s if fleet_runs else 0
     lines = [
@@ -92,6 +113,7 @@ def write_report(
         "",
         *_fleet(fleet_runs),
         "",
+        *_adaptive(fleet_runs, adaptive),
         "## 3. Cold start (ratios to `import boto3` in the same run)",
         "",
         "| what | ratio | target |",

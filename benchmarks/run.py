@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
 
-import coldstart  # noqa: E402 - after lambda/ is on sys.path
+import adaptive  # noqa: E402 - after lambda/ is on sys.path
+import coldstart  # noqa: E402
 import fleet  # noqa: E402
 import lambda_runtime  # noqa: E402
 import rotation  # noqa: E402
@@ -26,7 +27,7 @@ from rotator.testing.moto_server import MotoServer  # noqa: E402
 from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer  # noqa: E402
 
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
-LEARNT_FLEET = int(os.environ.get("BENCH_LEARNT_FLEET", "100"))
+LEARNT_FLEET = int(os.environ.get("BENCH_LEARNT_FLEET", "200"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 PROJECTS = 4
 
@@ -74,6 +75,9 @@ def main() -> int:
                     max_rps=None,
                 )
             )
+        print("5. adaptive budget: sporadic 429s, a day-long Retry-After ...", flush=True)
+        sporadic = adaptive.sporadic(aws, emulator, server.base_url, 3)
+        day = adaptive.day_long(aws, emulator, server.base_url)
     package = ROOT / "dist" / "rotator-lambda.zip"
     size = package.stat().st_size if package.exists() else None
     text = write_report(
@@ -86,6 +90,7 @@ def main() -> int:
         package_size=size,
         seconds=time.perf_counter() - started,
         lambda_cold=lambda_cold,
+        adaptive=adaptive.report(sporadic, day),
     )
     print(text)
     return 0

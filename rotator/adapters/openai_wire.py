@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -47,18 +48,24 @@ def bearer(key: Sensitive) -> Sensitive | None:
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+
+    None for anything that is not a finite, non-negative number of seconds (``inf``, ``nan``,
+    ``-5``, garbage): a bad header must not stall or crash a caller (review finding M2).
+    """
     raw_ms, raw = headers.get("retry-after-ms"), headers.get("retry-after")
     with contextlib.suppress(ValueError):
         if raw_ms is not None:
-            return max(0.0, float(raw_ms) / 1000)
+            seconds = float(raw_ms) / 1000
+            return seconds if math.isfinite(seconds) and seconds >= 0 else None
         if raw is not None:
-            return max(0.0, float(raw))
+            seconds = float(raw)
+            return seconds if math.isfinite(seconds) and seconds >= 0 else None
     if raw is None:
         return None
     try:
         when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         return None

@@ -8,7 +8,7 @@ the rotation's first read. The checks run on the same pool as the rotations.
 
 A rotation that fails in createSecret with a throttling or transient error (nothing promoted,
 rolled back by ``rotate_locally``) is tried again with a fresh token, at most ``attempts``
-times; any other failure is final for the run.
+times; any other failure, whatever its exception, is final for that secret only.
 """
 
 from __future__ import annotations
@@ -94,6 +94,17 @@ def _retryable(failure: RotationFailure) -> bool:
     return failure.report.step == Step.CREATE.value and isinstance(cause, TransientServiceError)
 
 
+def _failed_json(error: Exception) -> dict[str, object]:
+    """A failed secret's report; a foreign exception is named by type only (no secret text)."""
+    if isinstance(error, RotatorError):
+        return {"status": RotationStatus.FAILED, "error": str(error), "step": error.step}
+    return {
+        "status": RotationStatus.FAILED,
+        "error": f"unexpected {type(error).__name__}",
+        "step": None,
+    }
+
+
 def rotate_fleet(
     secrets: Iterable[SecretDescription],
     rotate_one: RotateOne,
@@ -102,13 +113,27 @@ def rotate_fleet(
     listener: FleetListener | None = None,
     attempts: int = 3,
     clock: Clock | None = None,
+    deadline: float | None = None,
 ) -> list[FleetResult]:
-    """Rotate every secret with at most ``concurrency`` in flight; results in finishing order."""
+    """Rotate every secret with at most ``concurrency`` in flight; results in finishing order.
+
+    After ``deadline`` seconds no further secret starts (those fail as not started); the
+    rotations in flight finish, each bounded by its own timeouts.
+    """
     listener = listener or FleetListener()
+    clock = clock or Clock()
+    started = clock.monotonic()
     results: list[FleetResult] = []
     lock = threading.Lock()
 
     def run(description: SecretDescription) -> None:
+        if deadline is not None and clock.monotonic() - started > deadline:
+            late = {"status": "failed", "error": f"not started: the run's {deadline:g} s passed"}
+            result = FleetResult(description.name, RotationStatus.FAILED, late, 0)
+            with lock:
+                results.append(result)
+            listener.finished(result)
+            return
         listener.started(description.name)
         attempt = 1
         while True:
@@ -119,19 +144,16 @@ def rotate_fleet(
                 )
             except RotationFailure as failure:
                 if _retryable(failure) and attempt < attempts:
-                    (clock or Clock()).sleep(0.5 * attempt)
+                    clock.sleep(0.5 * attempt)
                     attempt += 1
                     continue
                 result = FleetResult(
                     description.name, RotationStatus.FAILED, failure.report.to_json(), attempt
                 )
-            except RotatorError as error:
-                report_json = {
-                    "status": RotationStatus.FAILED,
-                    "error": str(error),
-                    "step": error.step,
-                }
-                result = FleetResult(description.name, RotationStatus.FAILED, report_json, attempt)
+            except Exception as error:  # noqa: BLE001 - one secret's failure never ends the run
+                result = FleetResult(
+                    description.name, RotationStatus.FAILED, _failed_json(error), attempt
+                )
             break
         with lock:
             results.append(result)

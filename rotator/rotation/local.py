@@ -60,7 +60,8 @@ def rotate_locally(
             results[step] = _run_step(engine, event)
             if progress is not None:
                 progress(step, results[step], _ms(ctx.clock, step_started))
-    except RotatorError as error:
+    except Exception as raised:  # noqa: BLE001 - any failure is rolled back (review M2)
+        error = raised if isinstance(raised, RotatorError) else _unexpected(raised, step)
         if progress is not None:
             progress(step, None, 0)
         message = str(error)
@@ -98,6 +99,11 @@ def rotate_locally(
         previous_key_revocation=dict(finish.revocations).get(previous_key or ""),
         duration_ms=_ms(ctx.clock, started),
     )
+
+
+def _unexpected(raised: Exception, step: Step) -> RotatorError:
+    """A foreign exception as a rotator error; only its type is quoted (never its text)."""
+    return RotatorError(f"unexpected {type(raised).__name__} in {step.value}", step=step.value)
 
 
 #: Attempts of one step when it fails transiently (every step is safe to repeat).

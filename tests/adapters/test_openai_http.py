@@ -468,10 +468,10 @@ def test_user_owned_keys_have_no_service_account() -> None:
 
 @pytest.mark.parametrize(
     ("retry_after", "expected"),
-    [("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), ("-3", 0.0)],
+    [("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), ("-3", None)],
 )
 def test_retry_after_dates_and_junk_are_handled(retry_after: str, expected: float | None) -> None:
-    """An HTTP-date in the past waits 0 s; an unreadable Retry-After is ignored."""
+    """An HTTP-date in the past waits 0 s; an unreadable or negative Retry-After is ignored."""
     openai = _fixed(429, b"{}", {"retry-after": retry_after})
     with pytest.raises(TransientServiceError) as raised:
         openai.admin(Sensitive("sk-admin-x")).create_service_account("p", "n")
