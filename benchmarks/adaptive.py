@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass
 
 from common import LATENCY, Seeded, orphans, seed
-from rotator.app import Mode, build_app
 
 from rotator.adapters.secretsmanager import SecretsManagerStore
+from rotator.app import Mode, build_app
 from rotator.config import Settings
 from rotator.fleet.rate_budget import MAX_RETRY_AFTER, SharedPause
 from rotator.testing.moto_server import MotoServer
@@ -83,7 +83,8 @@ def _fleet_once(
         concurrency=SPORADIC_CONCURRENCY,
         store=SecretsManagerStore(aws.client()),
     )
-    assert runtime.budget is not None
+    if runtime.budget is None:
+        raise RuntimeError("a fleet app always has a rate budget")
     runtime.budget.shared_pause = shared_pause
     try:
         started = time.perf_counter()
