@@ -28,6 +28,7 @@ never contain key material.
     │   ├── CleanupError           a key could not be deleted; the message says which one remains
     │   └── RemoteRotationError    RotateSecret did not finish in time / is stuck
     └── ServiceError               a provider call failed (transient or unexpected)
+        ├── EndpointUnsupportedError an older server lacks the operation (404/405 on its route)
         ├── TransientServiceError  5xx, 429, timeouts, dropped connections: safe to retry
         └── ResponseLostError      the request may have taken effect but no answer came back
 """
@@ -161,6 +162,10 @@ class ServiceError(RotatorError):
         super().__init__(message, step=step)
         self.status = status
         self.retry_after = retry_after
+
+
+class EndpointUnsupportedError(ServiceError):
+    """The server lacks an operation (404/405 on its route): an older API; fall back."""
 
 
 class TransientServiceError(ServiceError):

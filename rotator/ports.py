@@ -9,7 +9,7 @@ key material always travels as :class:`~rotator.domain.sensitive.Sensitive`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -21,6 +21,7 @@ from rotator.domain.models import (
     Project,
     SecretDescription,
     ServiceAccount,
+    UpdateOutcome,
 )
 from rotator.domain.sensitive import Sensitive
 
@@ -117,16 +118,44 @@ class OpenAIAdmin(Protocol):
     """The OpenAI Administration API, bound to one admin key.
 
     Errors: ``AdminKeyError`` for 401/403, ``ProjectNotFoundError`` for an unknown project,
-    ``TransientServiceError`` for 429/5xx/timeouts, ``ResponseLostError`` when a create's
-    answer never came back.
+    ``ProjectArchivedError`` for an archived one, ``KeyLifetimeRequiredError`` when a lifetime
+    policy refuses a create, ``TransientServiceError`` for 429/5xx/timeouts,
+    ``ResponseLostError`` when a create's answer never came back, and
+    ``EndpointUnsupportedError`` when an older server lacks the per-account key create.
+    Every id is checked by shape before it reaches a URL.
     """
 
     def get_project(self, project_id: str) -> Project: ...
 
     def list_service_accounts(self, project_id: str) -> list[ServiceAccount]: ...
 
-    def create_service_account(self, project_id: str, name: str) -> CreatedKey:
-        """Never retried: a lost answer is reconciled by name by the caller."""
+    def create_service_account(
+        self, project_id: str, name: str, *, expires_in_seconds: int | None = None
+    ) -> CreatedKey:
+        """A new service account with its first key. Never retried: reconciled by name."""
+        ...
+
+    def create_service_account_key(
+        self,
+        project_id: str,
+        service_account_id: str,
+        *,
+        name: str,
+        scopes: Sequence[str] | None,
+        expires_in_seconds: int | None,
+    ) -> CreatedKey:
+        """A new key on an existing account. Never retried: reconciled by name in the listing."""
+        ...
+
+    def update_api_key(
+        self,
+        project_id: str,
+        key_id: str,
+        *,
+        expires_in_seconds: int | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> UpdateOutcome:
+        """Set a key's expiry (relative to now) and/or its scopes."""
         ...
 
     def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome: ...

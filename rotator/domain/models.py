@@ -49,6 +49,12 @@ class Project:
     id: str
     name: str | None
     status: str | None
+    archived_at: int | None = None
+
+    @property
+    def archived(self) -> bool:
+        """Archived projects refuse new keys, and their keys no longer authenticate."""
+        return self.status == "archived" or self.archived_at is not None
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,13 @@ class CreatedKey:
     key_id: str
     value: Sensitive
     service_account_id: str
-    service_account_name: str
+    #: The account's name; None when the key was minted on an existing account.
+    service_account_name: str | None
     created_at: int
+    #: Unix seconds when OpenAI ends the key (None: it does not expire).
+    expires_at: int | None = None
+    #: The key's name (``rotator-<tag>-<token>`` for keys rotator mints).
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,12 @@ class ApiKeyInfo:
     redacted_value: str
     created_at: int
     service_account_id: str | None
+    #: Unix seconds when OpenAI ends the key (None: no expiry).
+    expires_at: int | None = None
+    #: Unix seconds of the key's last use as OpenAI reports it (its granularity is undocumented).
+    last_used_at: int | None = None
+    #: ``service_account`` or ``user``.
+    owner_type: str | None = None
 
 
 class DeleteOutcome(enum.Enum):
@@ -91,10 +108,29 @@ class DeleteOutcome(enum.Enum):
     REFUSED_SERVICE_ACCOUNT_KEY = "refused_service_account_key"
 
 
+class UpdateOutcome(enum.Enum):
+    """What ``POST .../api_keys/{id}`` (update scopes / expiry) did."""
+
+    UPDATED = "updated"
+    NOT_FOUND = "not_found"
+    #: 400: the key has expired, a lifetime policy refuses the value, or the project is archived.
+    REFUSED = "refused"
+    #: 404/405 for the route itself: an older server without the update operation.
+    UNSUPPORTED = "unsupported"
+
+
 class ProbeResult(enum.Enum):
     """What a probe with a project key learnt about that key."""
 
+    @property
+    def works(self) -> bool:
+        """The key authenticates (200, or 401 ``missing_scope``)."""
+        return self in (ProbeResult.ACCEPTED, ProbeResult.RESTRICTED)
+
     ACCEPTED = "accepted"
+    #: 401 ``missing_scope``: the key authenticates, but its scopes exclude model reads.
+    #: It works (tests and proofs accept it) and it is not revoked.
+    RESTRICTED = "restricted"
     #: 401: the key is unknown, revoked or not yet propagated.
     REJECTED = "rejected"
     #: 429, 5xx, timeout or dropped connection: nothing learnt about the key.
