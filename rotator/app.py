@@ -54,6 +54,11 @@ def policy_for(mode: Mode, settings: Settings) -> RotationPolicy:
         require_rotation_enabled=mode is Mode.LAMBDA,
         revocation_timeout=settings.revocation_timeout,
         orphan_margin=settings.orphan_margin,
+        key_lifetime=settings.key_lifetime,
+        allowed_project_ids=settings.allowed_project_ids,
+        # Never in the Lambda: only a person at the CLI may waive the key's own proof.
+        replace_dead_key=settings.replace_dead_key and mode is Mode.CLI,
+        offers_dead_key_hatch=mode is Mode.CLI,
     )
 
 

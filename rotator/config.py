@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from rotator.domain.base_url import DEFAULT_OPENAI_BASE_URL, validate_base_url
-from rotator.domain.durations import MAX_DURATION, parse_duration
+from rotator.domain.durations import MAX_DURATION, parse_duration, parse_key_lifetime
+from rotator.domain.ids import parse_project_ids
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
 
@@ -67,6 +68,12 @@ class Settings:
     remote_poll_interval: float = 2.0
     #: ``AWS_REGION`` (the Lambda runtime's variable), else boto3's own chain decides.
     aws_region: str | None = None
+    #: ``ROTATOR_KEY_LIFETIME``: every new key expires this long after it is made (1s..365d).
+    key_lifetime: timedelta | None = None
+    #: ``ROTATOR_ALLOWED_PROJECT_IDS``: when set, secrets naming another project are refused.
+    allowed_project_ids: frozenset[str] | None = None
+    #: ``rotator rotate --replace-dead-key`` (CLI only; never read from the environment).
+    replace_dead_key: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, allow_env_admin_key: bool) -> Settings:
@@ -83,6 +90,14 @@ class Settings:
             retry_deadline=_seconds(env, "ROTATOR_RETRY_DEADLINE"),
             revocation_timeout=_total_seconds(_duration(env, "ROTATOR_REVOCATION_TIMEOUT")),
             orphan_margin=_duration(env, "ROTATOR_ORPHAN_MARGIN"),
+            key_lifetime=(
+                parse_key_lifetime(env["ROTATOR_KEY_LIFETIME"], name="ROTATOR_KEY_LIFETIME")
+                if env.get("ROTATOR_KEY_LIFETIME")
+                else None
+            ),
+            allowed_project_ids=parse_project_ids(
+                env.get("ROTATOR_ALLOWED_PROJECT_IDS", ""), name="ROTATOR_ALLOWED_PROJECT_IDS"
+            ),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

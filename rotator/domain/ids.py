@@ -49,3 +49,17 @@ def check_secret_reference(value: str, *, field: str, error: type[InputError] = 
             f"secret and give {field} that secret's name"
         )
     return value
+
+
+def parse_project_ids(text: str, *, name: str) -> frozenset[str] | None:
+    """A comma-separated allow-list of ``proj_…`` ids; empty means no allow-list (None)."""
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        return None
+    for project_id in ids:
+        if looks_like_key(project_id) or _SHAPES["project_id"][1].match(project_id) is None:
+            raise ConfigError(
+                f"{name} holds an entry that is not a project id; give comma-separated "
+                "proj_… ids, e.g. proj_abc,proj_def"
+            )
+    return frozenset(ids)

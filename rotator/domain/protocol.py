@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rotator.domain.models import AWSCURRENT, AWSPENDING, ServiceAccount
-from rotator.domain.naming import parse_service_account_name, secret_tag
+from rotator.domain.naming import parse_service_account_name
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -184,28 +184,27 @@ def retiring_after_rotation(
     current_version_id: str,
     now: datetime,
     grace: timedelta,
-    live_service_accounts: frozenset[str] | None,
+    gone: frozenset[str] = frozenset(),
 ) -> tuple[RetiringKey, ...]:
     """The ``retiring`` list of the next version: the current key plus still-live earlier ones.
 
-    Earlier entries whose service account is known to be gone (``live_service_accounts`` is
-    the project's accounts, when listed) are dropped; anything not known to be gone is kept,
-    so a live key is never forgotten.
+    An earlier entry is dropped only when its key id is in ``gone``: a DELETE of that exact key
+    (or its account) in its own project answered 200 or 404. Anything not known to be gone is
+    kept, so a live key is never forgotten.
     """
     kept = tuple(
         entry
         for entry in current.retiring
-        if live_service_accounts is None
-        or entry.service_account_id is None
-        or entry.service_account_id in live_service_accounts
+        if entry.key_id not in gone and entry.key_id != current.key_id
     )
     replaced = RetiringKey(
         key_id=current.key_id,
         service_account_id=current.service_account_id,
         not_after=now + grace,
         version_id=current_version_id,
+        project_id=current.project_id,
     )
-    return (*(e for e in kept if e.key_id != current.key_id), replaced)
+    return (*kept, replaced)
 
 
 def split_due(
@@ -222,6 +221,16 @@ def replaced_version(secret: RotatorSecret) -> str | None:
     if secret.retiring and secret.retiring[-1].key_id != secret.key_id:
         return secret.retiring[-1].version_id
     return None
+
+
+def recorded_keys(*secrets: RotatorSecret | None) -> frozenset[str]:
+    """Every key id a set of secret values records (its key and retiring keys)."""
+    ids: set[str] = set()
+    for secret in secrets:
+        if secret is not None:
+            ids.add(secret.key_id)
+            ids.update(entry.key_id for entry in secret.retiring)
+    return frozenset(ids)
 
 
 def recorded_service_accounts(*secrets: RotatorSecret | None) -> frozenset[str]:
@@ -250,12 +259,11 @@ def orphans(
     The margin keeps an in-flight createSecret of another process (account made, put not yet
     done) out of reach; ``spare_token`` names the caller's own rotation, handled by name.
     """
-    tag = secret_tag(secret_arn)
     cutoff = (now - margin).timestamp()
     found = []
     for account in accounts:
         parsed = parse_service_account_name(account.name)
-        if parsed is None or parsed.tag != tag or account.id in recorded:
+        if parsed is None or not parsed.belongs_to(secret_arn) or account.id in recorded:
             continue
         if parsed.token == spare_token or account.created_at > cutoff:
             continue

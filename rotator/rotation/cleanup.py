@@ -20,9 +20,8 @@ from rotator.domain.models import (
     ServiceAccount,
 )
 from rotator.domain.naming import service_account_name
-from rotator.domain.secret_value import RetiringKey, RotatorSecret
+from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
-    CleanupError,
     InputError,
     RotationInProgressError,
     RotatorError,
@@ -31,46 +30,9 @@ from rotator.errors import (
 )
 from rotator.ports import OpenAIAdmin
 from rotator.rotation.context import RotationContext
+from rotator.rotation.retire import expire_now
 
 log = structlog.get_logger("rotator.cleanup")
-
-
-def delete_key(admin: OpenAIAdmin, project_id: str, entry: RetiringKey) -> DeleteOutcome:
-    """Delete a replaced key: its service account when it has one, else the key itself."""
-    if entry.service_account_id is not None:
-        return admin.delete_service_account(project_id, entry.service_account_id)
-    outcome = admin.delete_api_key(project_id, entry.key_id)
-    if outcome is DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
-        raise CleanupError(
-            f"OpenAI refused to delete key {entry.key_id} because it belongs to a "
-            "service account the secret does not name; delete that service account"
-        )
-    return outcome
-
-
-def retire_due_keys(admin: OpenAIAdmin, secret: RotatorSecret, *, now: datetime) -> tuple[str, ...]:
-    """Delete every retiring key whose time has come; never the secret's own key."""
-    due, _later = protocol.split_due(secret.retiring, now=now)
-    deleted: list[str] = []
-    failed: list[str] = []
-    for entry in due:
-        if entry.key_id == secret.key_id or (
-            entry.service_account_id is not None
-            and entry.service_account_id == secret.service_account_id
-        ):
-            continue
-        try:
-            delete_key(admin, secret.project_id, entry)
-        except (ServiceError, CleanupError) as error:
-            failed.append(f"{entry.key_id} ({error})")
-            continue
-        deleted.append(entry.key_id)
-    if failed:
-        raise CleanupError(
-            f"could not delete old key(s) {', '.join(failed)}; they stay recorded in "
-            "the secret and the next attempt deletes them (or run `rotator prune`)"
-        )
-    return tuple(deleted)
 
 
 def prune_orphans(
@@ -100,36 +62,33 @@ def prune_orphans(
         log.info("orphan_deleted", service_account_id=orphan.id, reason="unrecorded")
 
 
-def settle_key_only_entries(
-    admin: OpenAIAdmin, project_id: str, retiring: tuple[RetiringKey, ...], *, now: datetime
-) -> tuple[RetiringKey, ...]:
-    """Drop due key-only entries (no service account) once their key is gone."""
-    kept = []
-    for entry in retiring[:-1]:
-        if entry.service_account_id is None and entry.not_after <= now:
-            outcome = admin.delete_api_key(project_id, entry.key_id)
-            if outcome is not DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
-                continue
-        kept.append(entry)
-    return (*kept, retiring[-1])
+def delete_made_for(ctx: RotationContext, arn: str, token: str) -> tuple[list[str], list[str]]:
+    """Delete the keys and service accounts made for ``token`` that no version records.
 
-
-def delete_accounts_named_for(
-    ctx: RotationContext, arn: str, token: str
-) -> tuple[list[str], list[str]]:
-    """Delete the service accounts made for ``token`` (never the current key's one).
-
-    Returns (deleted ids, one sentence per account still live); finding them may raise.
+    A key (or account) that AWSCURRENT records, as its own or in ``retiring``, is never touched:
+    a replayed or stale event must not end a key still in its grace period (review M3).
+    Returns (deleted ids, one sentence per key or account still live); finding them may raise.
     """
     current = RotatorSecret.parse_or_none(ctx.store.get_value(arn, stage=AWSCURRENT))
     if current is None:
         return [], []
     admin = ctx.admin_for(current)
     name = service_account_name(arn, token)
+    keys = protocol.recorded_keys(current)
+    accounts = protocol.recorded_service_accounts(current)
     deleted: list[str] = []
     live: list[str] = []
+    for info in admin.list_api_keys(current.project_id):
+        if info.name != name or info.id in keys:
+            continue
+        try:
+            expire_now(admin, current.project_id, info.id)
+        except RotatorError as error:
+            live.append(f"key {info.id} ({name}) is still live ({error})")
+            continue
+        deleted.append(info.id)
     for account in admin.list_service_accounts(current.project_id):
-        if account.name != name or account.id == current.service_account_id:
+        if account.name != name or account.id in accounts:
             continue
         try:
             outcome = admin.delete_service_account(current.project_id, account.id)
@@ -150,7 +109,7 @@ def clean_overtaken(
     PutSecretValue. Its key must not live on, and the message should say which it was.
     """
     try:
-        deleted, live = delete_accounts_named_for(ctx, description.arn, token)
+        deleted, live = delete_made_for(ctx, description.arn, token)
         log.warning("overtaken_rotation_cleaned", deleted=deleted, live=live or None)
     except RotatorError as error:
         log.warning("overtaken_rotation_not_cleaned", error=str(error))
@@ -179,8 +138,8 @@ def rollback(
     remains: list[str] = []
     undone: list[str] = []
     try:
-        deleted, live = delete_accounts_named_for(ctx, secret_arn, token)
-        undone += [f"deleted service account {account_id}" for account_id in deleted]
+        deleted, live = delete_made_for(ctx, secret_arn, token)
+        undone += [f"deleted {made_id}" for made_id in deleted]
         remains += [
             f"{sentence}: delete it in the OpenAI dashboard or run `rotator prune`"
             for sentence in live

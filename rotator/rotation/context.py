@@ -29,6 +29,15 @@ class RotationPolicy:
     revocation_timeout: float = 30.0
     #: Rotator-made service accounts younger than this are never treated as orphans.
     orphan_margin: timedelta = timedelta(minutes=15)
+    #: Every new key expires this long after it is made (a secret's ``key_lifetime`` wins).
+    key_lifetime: timedelta | None = None
+    #: When set, a secret naming any other project is refused before any OpenAI call.
+    allowed_project_ids: frozenset[str] | None = None
+    #: CLI only (``--replace-dead-key``): the stored key may be dead (revoked after a leak);
+    #: skip its authentication probe, but still require its account to exist in the project.
+    replace_dead_key: bool = False
+    #: The CLI can offer ``--replace-dead-key`` in a refusal; the Lambda cannot.
+    offers_dead_key_hatch: bool = False
 
 
 @dataclass(frozen=True)

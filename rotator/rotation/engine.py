@@ -12,7 +12,6 @@ import structlog
 
 from rotator.domain import protocol
 from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
-from rotator.domain.naming import service_account_name
 from rotator.domain.protocol import Decision, RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
@@ -25,7 +24,11 @@ from rotator.errors import (
 )
 from rotator.rotation import cleanup, probing
 from rotator.rotation.context import RotationContext, RotationPolicy
+from rotator.rotation.minting import mint
+from rotator.rotation.promotion import check_room, discard, promote
+from rotator.rotation.proof import check_allowed_project, prove_current
 from rotator.rotation.results import StepOutcome, StepResult
+from rotator.rotation.retire import protected_accounts, retire_entries, schedule_grace
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
@@ -130,38 +133,42 @@ class RotationEngine:
                 )
         current_id = protocol.current_version(description.versions, secret_name=description.name)
         current = self._read(arn, version_id=current_id, stage=AWSCURRENT)
+        check_allowed_project(self.ctx, description.name, current.project_id)
         admin = self.ctx.admin_for(current)
-        name = service_account_name(arn, event.token)
-        accounts = admin.list_service_accounts(current.project_id)
-        for orphan in (account for account in accounts if account.name == name):
-            admin.delete_service_account(current.project_id, orphan.id)
-            log.info("orphan_deleted", service_account_id=orphan.id, version_id=event.token)
-        cleanup.prune_orphans(
+        proof = prove_current(self.ctx, admin, secret_name=description.name, current=current)
+        now = self.ctx.clock.now()
+        due, _later = protocol.split_due(current.retiring, now=now)
+        settled = retire_entries(
             admin,
+            due,
             secret_arn=arn,
-            current=current,
-            accounts=accounts,
-            now=self.ctx.clock.now(),
-            margin=self.ctx.policy.orphan_margin,
-            spare_token=event.token,
+            secret=current,
+            protected=protected_accounts(current, now=now),
         )
         retiring = protocol.retiring_after_rotation(
             current,
             current_version_id=current_id,
-            now=self.ctx.clock.now(),
+            now=now,
             grace=self.ctx.policy.grace_period,
-            live_service_accounts=frozenset(a.id for a in accounts if a.name != name),
+            gone=frozenset(settled.gone),
         )
-        retiring = cleanup.settle_key_only_entries(
-            admin, current.project_id, retiring, now=self.ctx.clock.now()
+        check_room(current, retiring, secret_name=description.name)
+        minted = mint(
+            self.ctx,
+            admin,
+            secret_arn=arn,
+            token=event.token,
+            current=current,
+            listing=proof.listing,
         )
-        created = admin.create_service_account(current.project_id, name)
+        created = minted.created
         new = current.successor(
             api_key=created.value,
             key_id=created.key_id,
             service_account_id=created.service_account_id,
-            rotated_at=self.ctx.clock.now(),
+            rotated_at=now,
             retiring=retiring,
+            expires_at=minted.expires_at,
         )
         try:
             self.ctx.store.put_pending(
@@ -169,8 +176,7 @@ class RotationEngine:
             )
         except VersionConflictError:
             # Another attempt with this token stored its key first: ours must not live on.
-            admin.delete_service_account(current.project_id, created.service_account_id)
-            log.warning("put_lost_race", service_account_id=created.service_account_id)
+            discard(admin, current, minted)
             winner = self.ctx.store.get_value(arn, version_id=event.token, stage=AWSPENDING)
             if winner is None:
                 raise
@@ -182,7 +188,11 @@ class RotationEngine:
                 pending.service_account_id,
             )
         return StepResult(
-            Step.CREATE, StepOutcome.CREATED, created.key_id, created.service_account_id
+            Step.CREATE,
+            StepOutcome.CREATED,
+            created.key_id,
+            created.service_account_id,
+            strategy=minted.strategy,
         )
 
     # -- setSecret ----------------------------------------------------------------------
@@ -233,22 +243,27 @@ class RotationEngine:
                     f"after this one started from {expected}; this rotation's key "
                     f"{new.key_id} was not promoted"
                 )
-            self.ctx.store.move_stage(
-                arn, AWSCURRENT, to_version=event.token, from_version=expected
-            )
+            promote(self.ctx, description, new, token=event.token, expected=expected)
             outcome = StepOutcome.PROMOTED
         admin = self.ctx.admin_for(new)
-        deleted = cleanup.retire_due_keys(admin, new, now=self.ctx.clock.now())
+        now = self.ctx.clock.now()
+        due, later = protocol.split_due(new.retiring, now=now)
+        retired = retire_entries(
+            admin, due, secret_arn=arn, secret=new, protected=protected_accounts(new, now=now)
+        )
+        expiring = schedule_grace(admin, later, secret=new, now=now)
         revocations = tuple(
             (entry.key_id, probing.confirm_revoked(self.ctx, arn, entry))
             for entry in new.retiring
-            if entry.key_id in deleted
+            if entry.key_id in retired.gone or entry.key_id in retired.expiring
         )
+        retired.raise_if_kept()
         return StepResult(
             Step.FINISH,
             outcome,
             new.key_id,
             new.service_account_id,
-            deleted_key_ids=deleted,
+            deleted_key_ids=tuple(retired.gone + retired.expiring),
             revocations=revocations,
+            expiring_key_ids=tuple(expiring),
         )

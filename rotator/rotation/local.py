@@ -97,6 +97,8 @@ def rotate_locally(
         previous_key_id=previous_key,
         previous_key_deleted=previous_key in finish.deleted_key_ids,
         previous_key_revocation=dict(finish.revocations).get(previous_key or ""),
+        previous_key_expiry_set=previous_key in finish.expiring_key_ids,
+        strategy=created.strategy,
         duration_ms=_ms(ctx.clock, started),
     )
 

@@ -6,6 +6,8 @@ confirms each deleted key now answers 401. Both are one bounded poll.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from rotator.clock import Clock
@@ -25,23 +27,25 @@ def poll_probe(
     probe: KeyProbe,
     key: Sensitive,
     *,
-    until: ProbeResult,
+    until: ProbeResult | None = None,
+    done: Callable[[ProbeResult], bool] | None = None,
     timeout: float,
     backoff: Backoff,
     clock: Clock,
     key_id: str,
 ) -> ProbeResult:
-    """GET /models with ``key`` until it answers ``until`` or ``timeout`` passes.
+    """GET /models with ``key`` until it answers ``until`` (or ``done`` says so) or time is up.
 
     Returns the last answer.
     """
+    finished = done or (lambda result: result is until)
 
     def waiting(_attempt: int, result: ProbeResult, _wait: float) -> None:
-        log.info("probe_waiting", key_id=key_id, result=result.value, want=until.value)
+        log.info("probe_waiting", key_id=key_id, result=result.value)
 
     return poll_until(
         lambda: probe.check(key),
-        done=lambda result: result is until,
+        done=finished,
         timeout=timeout,
         delay=lambda attempt: backoff.delay(attempt, clock.rng),
         clock=clock,
@@ -50,18 +54,22 @@ def poll_probe(
 
 
 def wait_until_accepted(ctx: RotationContext, key: Sensitive, *, key_id: str) -> None:
-    """GET /models with ``key`` until it answers 200, for at most ``test_timeout``."""
+    """GET /models with ``key`` until it works, for at most ``test_timeout``.
+
+    A key works when it answers 200, or 401 ``missing_scope``: a valid key whose scopes exclude
+    model reads. Any other 401 means not yet working (OpenAI propagates new keys in seconds).
+    """
     policy = ctx.policy
     last = poll_probe(
         ctx.probe,
         key,
-        until=ProbeResult.ACCEPTED,
+        done=lambda result: result.works,
         timeout=policy.test_timeout,
         backoff=policy.probe_backoff,
         clock=ctx.clock,
         key_id=key_id,
     )
-    if last is ProbeResult.ACCEPTED:
+    if last.works:
         return
     reason = "rejected with 401" if last is ProbeResult.REJECTED else "unreachable"
     raise KeyTestFailedError(

@@ -47,6 +47,10 @@ class StepResult:
     deleted_key_ids: tuple[str, ...] = ()
     #: For each deleted key: confirmed (now answers 401), unconfirmed (still accepted), unchecked.
     revocations: tuple[tuple[str, Revocation], ...] = ()
+    #: createSecret: where the key was minted (``same_account`` or ``new_account``).
+    strategy: str | None = None
+    #: finishSecret: keys OpenAI was told to end when their grace period is over.
+    expiring_key_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class RotationReport:
     previous_key_id: str | None = None
     previous_key_deleted: bool = False
     previous_key_revocation: Revocation | None = None
+    #: Where the new key was minted: ``same_account`` or ``new_account``.
+    strategy: str | None = None
+    #: True when OpenAI itself ends the previous key at the end of its grace period.
+    previous_key_expiry_set: bool = False
     duration_ms: int = 0
     error: str | None = None
     step: str | None = None
@@ -76,6 +84,8 @@ class RotationReport:
             "previous_key_id": self.previous_key_id,
             "previous_key_deleted": self.previous_key_deleted,
             "previous_key_revocation": self.previous_key_revocation,
+            "previous_key_expiry_set": self.previous_key_expiry_set,
+            "strategy": self.strategy,
             "duration_ms": self.duration_ms,
         }
         if self.status is not RotationStatus.ROTATED:

@@ -184,33 +184,30 @@ def secret(*retiring: RetiringKey) -> RotatorSecret:
 
 
 @pytest.mark.parametrize(
-    ("retiring", "live", "expected_ids"),
+    ("retiring", "gone", "expected_ids"),
     [
-        ((), None, ["key_cur"]),
-        ((RetiringKey("key_old", "svc_acct_old", NOW),), frozenset(), ["key_cur"]),
-        (
-            (RetiringKey("key_old", "svc_acct_old", NOW),),
-            frozenset({"svc_acct_old"}),
-            ["key_old", "key_cur"],
-        ),
-        ((RetiringKey("key_old", "svc_acct_old", NOW),), None, ["key_old", "key_cur"]),
-        ((RetiringKey("key_user", None, NOW),), frozenset(), ["key_user", "key_cur"]),
+        ((), frozenset(), ["key_cur"]),
+        ((RetiringKey("key_old", "svc_acct_old", NOW),), frozenset({"key_old"}), ["key_cur"]),
+        ((RetiringKey("key_old", "svc_acct_old", NOW),), frozenset(), ["key_old", "key_cur"]),
+        ((RetiringKey("key_user", None, NOW),), frozenset({"key_x"}), ["key_user", "key_cur"]),
+        ((RetiringKey("key_cur", None, NOW),), frozenset(), ["key_cur"]),
     ],
 )
 def test_retiring_list_keeps_every_key_not_known_to_be_gone(
-    retiring: tuple[RetiringKey, ...], live: frozenset[str] | None, expected_ids: list[str]
+    retiring: tuple[RetiringKey, ...], gone: frozenset[str], expected_ids: list[str]
 ) -> None:
-    """The replaced key is added; earlier entries are dropped only when known deleted."""
+    """The replaced key is added with its project; earlier entries drop only when known gone."""
     result = protocol.retiring_after_rotation(
         secret(*retiring),
         current_version_id=CUR,
         now=NOW,
         grace=timedelta(hours=1),
-        live_service_accounts=live,
+        gone=gone,
     )
     assert [entry.key_id for entry in result] == expected_ids
     assert result[-1].not_after == NOW + timedelta(hours=1)
     assert result[-1].version_id == CUR
+    assert result[-1].project_id == secret().project_id
 
 
 def test_split_due_and_replaced_version() -> None:

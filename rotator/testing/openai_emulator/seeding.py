@@ -189,6 +189,11 @@ class Seeding:
             found = self._state.keys.get(key_id)
             return None if found is None else _view(found, self._clock())
 
+    def project_ids(self) -> list[str]:
+        """Every project's id, archived ones included."""
+        with self._lock:
+            return list(self._state.projects)
+
     def keys(self, project_id: str) -> list[KeyView]:
         """The project's unexpired keys, in creation order."""
         with self._lock:
