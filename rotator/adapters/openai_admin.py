@@ -3,24 +3,38 @@
 Projects, service accounts and API keys, each answer parsed by :mod:`rotator.adapters.openai_wire`
 and every non-2xx answer mapped by :func:`~rotator.adapters.openai_wire.error_for`. Reads and
 deletes go through the transport's retry; creates are sent once (a lost answer is reconciled by
-name by the caller).
+name by the caller; the key update is idempotent and retried). Every id is checked by shape
+(:func:`rotator.domain.ids.check_id`) before it reaches a URL path, so neither ``..`` nor a key
+pasted into an id field is ever sent or quoted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from rotator.adapters.openai_wire import Fields, Problem, error_for
-from rotator.domain.models import ApiKeyInfo, CreatedKey, DeleteOutcome, Project, ServiceAccount
+from rotator.adapters.openai_wire import Fields, Problem, create_refusal, error_for
+from rotator.domain.ids import check_id
+from rotator.domain.models import (
+    ApiKeyInfo,
+    CreatedKey,
+    DeleteOutcome,
+    Project,
+    ServiceAccount,
+    UpdateOutcome,
+)
 from rotator.domain.sensitive import Sensitive
-from rotator.errors import ResponseLostError, ServiceError
+from rotator.errors import ConfigError, EndpointUnsupportedError, ResponseLostError, ServiceError
 
 T = TypeVar("T")
 PAGE_SIZE = 100
+#: A listing longer than this many pages is refused (review L1): a server that keeps answering
+#: ``has_more`` must not hold a rotation in a loop.
+MAX_PAGES = 1000
+_KEPT = frozenset({400, 404})
 
 
 class AdminTransport(Protocol):
@@ -62,8 +76,9 @@ class OpenAIAdminClient:
         project_id: str,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, object] | None = None,
+        kept: frozenset[int] = _KEPT,
     ) -> httpx.Response | Problem:
-        """Send once; 2xx returns the response, 404 and 400 the problem, the rest raises."""
+        """Send once: 2xx is the response, a status in ``kept`` the problem; the rest raises."""
         what = f"{method} {path}"
         response = self._owner.send(
             self._authorization, method, path, what=what, params=params, body=body
@@ -71,7 +86,7 @@ class OpenAIAdminClient:
         if response.is_success:
             return response
         problem = Problem(response.status_code, response.headers, response.content)
-        if problem.status in (400, 404):
+        if problem.status in kept:
             return problem
         raise error_for(problem, what=what, method=method, project_id=project_id)
 
@@ -89,7 +104,7 @@ class OpenAIAdminClient:
         items: list[Fields] = []
         after: str | None = None
         seen: set[str] = set()
-        while True:
+        for _ in range(MAX_PAGES):
             params = {"limit": str(PAGE_SIZE), **extra, **({"after": after} if after else {})}
             page = self._get(path, project_id, params)
             data = page.children("data")
@@ -102,6 +117,10 @@ class OpenAIAdminClient:
                     f"OpenAI's pagination of GET {path} did not advance; retry later"
                 )
             seen.add(after)
+        raise ServiceError(
+            f"OpenAI's listing GET {path} still had more after {MAX_PAGES:,} pages; refusing to"
+            " read further; retry later or report it"
+        )
 
     def _delete(self, path: str, project_id: str) -> httpx.Response | Problem:
         return self._owner.retrying(lambda: self._call("DELETE", path, project_id=project_id))
@@ -112,20 +131,23 @@ class OpenAIAdminClient:
             id=found.text("id"),
             name=found.optional_text("name"),
             status=found.optional_text("status"),
+            archived_at=found.optional_number("archived_at"),
         )
 
     def list_service_accounts(self, project_id: str) -> list[ServiceAccount]:
         items = self._list(f"{_project_path(project_id)}/service_accounts", project_id, {})
         return [ServiceAccount(i.text("id"), i.text("name"), i.number("created_at")) for i in items]
 
-    def create_service_account(self, project_id: str, name: str) -> CreatedKey:
+    def create_service_account(
+        self, project_id: str, name: str, *, expires_in_seconds: int | None = None
+    ) -> CreatedKey:
         path = f"{_project_path(project_id)}/service_accounts"
-        what = f"POST {path}"
-        answer = self._call("POST", path, project_id=project_id, body={"name": name})
-        if isinstance(answer, Problem):
-            raise error_for(answer, what=what, method="POST", project_id=project_id)
+        body: dict[str, object] = {"name": name}
+        if expires_in_seconds is not None:
+            body["expires_in_seconds"] = expires_in_seconds
+        answer = self._create(path, project_id, body)
         try:
-            account = Fields.parse(answer.content, what)
+            account = Fields.parse(answer.content, f"POST {path}")
             key = account.child("api_key")
             return CreatedKey(
                 key_id=key.text("id"),
@@ -133,6 +155,8 @@ class OpenAIAdminClient:
                 service_account_id=account.text("id"),
                 service_account_name=account.text("name"),
                 created_at=key.number("created_at"),
+                expires_at=key.optional_number("expires_at"),
+                name=key.optional_text("name"),
             )
         except ServiceError as error:
             raise ResponseLostError(
@@ -140,14 +164,96 @@ class OpenAIAdminClient:
                 status=answer.status_code,
             ) from None
 
+    def create_service_account_key(
+        self,
+        project_id: str,
+        service_account_id: str,
+        *,
+        name: str,
+        scopes: Sequence[str] | None,
+        expires_in_seconds: int | None,
+    ) -> CreatedKey:
+        path = f"{_account_path(project_id, service_account_id)}/api_keys"
+        body: dict[str, object] = {"name": name}
+        if scopes is not None:
+            body["scopes"] = list(scopes)
+        if expires_in_seconds is not None:
+            body["expires_in_seconds"] = expires_in_seconds
+        answer = self._create(path, project_id, body, per_account=True)
+        try:
+            key = Fields.parse(answer.content, f"POST {path}")
+            return CreatedKey(
+                key_id=key.text("id"),
+                value=Sensitive(key.text("value")),
+                service_account_id=service_account_id,
+                service_account_name=None,
+                created_at=key.number("created_at"),
+                expires_at=key.optional_number("expires_at"),
+                name=key.optional_text("name") or name,
+            )
+        except ServiceError as error:
+            raise ResponseLostError(
+                f"{error.message}; the key may exist: reconcile by name {name!r}",
+                status=answer.status_code,
+            ) from None
+
+    def _create(
+        self, path: str, project_id: str, body: Mapping[str, object], *, per_account: bool = False
+    ) -> httpx.Response:
+        """POST once; 400 becomes the create's refusal, 404/405 (per-account) unsupported."""
+        what = f"POST {path}"
+        kept = _KEPT | {405} if per_account else _KEPT
+        answer = self._call("POST", path, project_id=project_id, body=body, kept=kept)
+        if not isinstance(answer, Problem):
+            return answer
+        if per_account and answer.status in (404, 405):
+            raise EndpointUnsupportedError(
+                f"OpenAI answered {answer.status} to {what}: this server has no per-account key"
+                f" create, or the service account is gone{answer.suffix}",
+                status=answer.status,
+            )
+        raise create_refusal(
+            answer, what=what, project_id=project_id, sent_lifetime="expires_in_seconds" in body
+        )
+
+    def update_api_key(
+        self,
+        project_id: str,
+        key_id: str,
+        *,
+        expires_in_seconds: int | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> UpdateOutcome:
+        path = _key_path(project_id, key_id)
+        body: dict[str, object] = {}
+        if expires_in_seconds is not None:
+            body["expires_in_seconds"] = expires_in_seconds
+        if scopes is not None:
+            body["scopes"] = list(scopes)
+        if not body:
+            raise ConfigError("a key update needs expires_in_seconds or scopes")
+        kept = _KEPT | {405}
+
+        def once() -> httpx.Response | Problem:
+            return self._call("POST", path, project_id=project_id, body=body, kept=kept)
+
+        answer = self._owner.retrying(once)
+        if not isinstance(answer, Problem):
+            return UpdateOutcome.UPDATED
+        if answer.route_missing:
+            return UpdateOutcome.UNSUPPORTED
+        if answer.status == 404:
+            return UpdateOutcome.NOT_FOUND
+        return UpdateOutcome.REFUSED
+
     def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome:
-        path = f"{_project_path(project_id)}/service_accounts/{quote(service_account_id, safe='')}"
+        path = _account_path(project_id, service_account_id)
         return _outcome(
             self._delete(path, project_id), f"DELETE {path}", project_id, refusable=False
         )
 
     def delete_api_key(self, project_id: str, key_id: str) -> DeleteOutcome:
-        path = f"{_project_path(project_id)}/api_keys/{quote(key_id, safe='')}"
+        path = _key_path(project_id, key_id)
         return _outcome(
             self._delete(path, project_id), f"DELETE {path}", project_id, refusable=True
         )
@@ -160,13 +266,24 @@ class OpenAIAdminClient:
 
 
 def _project_path(project_id: str) -> str:
-    return f"/organization/projects/{quote(project_id, safe='')}"
+    return f"/organization/projects/{quote(check_id(project_id, field='project_id'), safe='')}"
+
+
+def _account_path(project_id: str, service_account_id: str) -> str:
+    account = quote(check_id(service_account_id, field="service_account_id"), safe="")
+    return f"{_project_path(project_id)}/service_accounts/{account}"
+
+
+def _key_path(project_id: str, key_id: str) -> str:
+    key = quote(check_id(key_id, field="key_id"), safe="")
+    return f"{_project_path(project_id)}/api_keys/{key}"
 
 
 def _api_key(item: Fields) -> ApiKeyInfo:
     owner = item.child("owner")
+    owner_type = owner.optional_text("type")
     account_id = None
-    if owner.optional_text("type") == "service_account" and owner.has("service_account"):
+    if owner_type == "service_account" and owner.has("service_account"):
         account_id = owner.child("service_account").text("id")
     return ApiKeyInfo(
         id=item.text("id"),
@@ -174,6 +291,9 @@ def _api_key(item: Fields) -> ApiKeyInfo:
         redacted_value=item.text("redacted_value"),
         created_at=item.number("created_at"),
         service_account_id=account_id,
+        expires_at=item.optional_number("expires_at"),
+        last_used_at=item.optional_number("last_used_at"),
+        owner_type=owner_type,
     )
 
 

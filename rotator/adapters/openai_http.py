@@ -9,6 +9,16 @@ admin 401              ``AdminKeyError`` (invalid key, or a non-admin key: names
 admin 403              ``AdminKeyError`` naming the missing permission and the fix
 404 on a project path  ``ProjectNotFoundError`` (deletes: ``DeleteOutcome.NOT_FOUND``)
 400 on key delete      ``DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY`` (older API)
+400 on a create        ``ProjectArchivedError`` when it says archived, else
+                       ``KeyLifetimeRequiredError`` when it names ``expires_in_seconds`` or
+                       the create sent none; other 400s ``ServiceError``
+404/405 on key create  ``EndpointUnsupportedError(status=...)`` (per-account create: an older
+                       server, or the account is gone; the caller lists accounts to tell)
+key update             2xx ``UPDATED``; 405 or 404 ``Invalid URL`` ``UNSUPPORTED``; other 404
+                       ``NOT_FOUND``; 400 ``REFUSED`` (expired key, policy, archived project)
+probe 401/403          ``RESTRICTED`` when error.code is ``missing_scope``, else ``REJECTED``
+over 1,000 pages       ``ServiceError`` naming the listing's endpoint (review L1)
+malformed id           ``SecretFormatError`` naming the field, before any request (L2, M1)
 other 4xx              ``ServiceError``
 429, 5xx               ``TransientServiceError(status=..., retry_after=...)``
 connect failure        ``TransientServiceError`` (nothing was sent)
@@ -16,7 +26,7 @@ lost answer            ``ResponseLostError`` for a create (it may have taken eff
                        ``TransientServiceError`` for reads and deletes
 =====================  =====================================================================
 
-GETs and DELETEs are retried with :func:`rotator.retry.call_with_retry`, honouring
+GETs, DELETEs and key updates are retried with :func:`rotator.retry.call_with_retry`, honouring
 ``retry-after-ms`` and ``Retry-After``; creates are sent once. The probe (``GET /models``) is
 sent once. Messages never carry a key, an Authorization header or a raw body: a provider
 message is quoted only after masking anything shaped like ``sk-...``.
@@ -31,7 +41,7 @@ from typing import TypeVar
 import httpx
 
 from rotator.adapters.openai_admin import OpenAIAdminClient
-from rotator.adapters.openai_wire import bearer, retry_after
+from rotator.adapters.openai_wire import Problem, bearer, retry_after
 from rotator.clock import Clock
 from rotator.domain.base_url import validate_base_url
 from rotator.domain.models import (
@@ -92,7 +102,9 @@ class OpenAIHttp:
         return OpenAIAdminClient(self, authorization)
 
     def check(self, key: Sensitive) -> ProbeResult:
-        """``GET /models`` once with ``key``: 200 accepted, 401 rejected, anything else unknown."""
+        """``GET /models`` once with ``key``: 200 accepted, 401/403 ``missing_scope`` restricted
+        (the key works, its scopes exclude model reads), other 401/403 rejected, else unknown.
+        """
         authorization = bearer(key)
         if authorization is None:
             return ProbeResult.REJECTED
@@ -104,7 +116,10 @@ class OpenAIHttp:
             return ProbeResult.UNAVAILABLE
         if response.is_success:
             return ProbeResult.ACCEPTED
-        if response.status_code == 401:
+        if response.status_code in (401, 403):
+            problem = Problem(response.status_code, response.headers, response.content)
+            if problem.code == "missing_scope":
+                return ProbeResult.RESTRICTED
             return ProbeResult.REJECTED
         return ProbeResult.UNAVAILABLE
 

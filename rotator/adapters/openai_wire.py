@@ -20,6 +20,8 @@ from typing import TypeVar
 from rotator.domain.sensitive import KEY_PATTERN, Sensitive
 from rotator.errors import (
     AdminKeyError,
+    KeyLifetimeRequiredError,
+    ProjectArchivedError,
     ProjectNotFoundError,
     ResponseLostError,
     RotatorError,
@@ -31,6 +33,12 @@ T = TypeVar("T")
 _NOT_JSON = object()
 _SCOPES = re.compile(r"missing scopes?:?\s*([a-z0-9_.:]+(?:\s*,\s*[a-z0-9_.:]+)*)", re.IGNORECASE)
 _WRITE_FIX = "give the admin key Organization Administration: Write (api.management.write)"
+_ARCHIVED = re.compile(r"\barchived\b", re.IGNORECASE)
+_LIFETIME_FIELD = "expires_in_seconds"
+LIFETIME_REQUIRED = (
+    "OpenAI refused a key without an expiry (a key-lifetime policy applies): set --key-lifetime,"
+    " ROTATOR_KEY_LIFETIME or the secret's key_lifetime, e.g. 90d"
+)
 
 
 def mask_keys(text: str, limit: int = 240) -> str:
@@ -87,6 +95,7 @@ class Problem:
         self.retry_after = retry_after(headers)
         self.message: str | None = None
         self.code: str | None = None
+        self.param: str | None = None
         request_id = headers.get("x-request-id")
         self.suffix = f" [x-request-id {mask_keys(request_id, 80)}]" if request_id else ""
         body = _loads(content)
@@ -97,11 +106,24 @@ class Problem:
             message, code = error.get("message"), error.get("code")
             self.message = mask_keys(message) if isinstance(message, str) else None
             self.code = mask_keys(code, 60) if isinstance(code, str) else None
+            param = error.get("param")
+            self.param = mask_keys(param, 60) if isinstance(param, str) else None
 
     @property
     def missing_scope(self) -> str | None:
         found = _SCOPES.search(self.message or "")
         return found.group(1).replace(" ", "").rstrip(".") if found else None
+
+    @property
+    def route_missing(self) -> bool:
+        """405, or a 404 for the URL itself (``Invalid URL (...)``): an older server's answer."""
+        if self.status == 405:
+            return True
+        return self.status == 404 and (self.message or "").startswith("Invalid URL")
+
+    @property
+    def says_archived(self) -> bool:
+        return _ARCHIVED.search(self.message or "") is not None
 
     def quoted(self) -> str:
         code = f" {self.code}" if self.code else ""
@@ -141,6 +163,9 @@ class Fields:
 
     def number(self, name: str) -> int:
         return self._get(name, int, "an integer")
+
+    def optional_number(self, name: str) -> int | None:
+        return None if self._data.get(name) is None else self.number(name)
 
     def flag(self, name: str) -> bool:
         return self._get(name, bool, "a boolean")
@@ -183,3 +208,31 @@ def error_for(problem: Problem, *, what: str, method: str, project_id: str) -> R
             retry_after=problem.retry_after,
         )
     return ServiceError(f"OpenAI refused {what} ({problem.quoted()}){tail}", status=status)
+
+
+def create_refusal(
+    problem: Problem, *, what: str, project_id: str, sent_lifetime: bool
+) -> RotatorError:
+    """The error for a 4xx answer to a key-minting create (account or per-account key).
+
+    A 400 that says the project is archived is :class:`ProjectArchivedError`; a 400 naming
+    ``expires_in_seconds``, or any other 400 to a create sent without one, is
+    :class:`KeyLifetimeRequiredError` (OpenAI's exact refusal is undocumented). ``project_id``
+    has been checked by shape, so it is safe to quote.
+    """
+    if problem.status == 400 and problem.says_archived:
+        return ProjectArchivedError(
+            f"project {project_id} is archived: its keys no longer work and it refuses new ones;"
+            " move the workload to an active project and re-seed the secret with"
+            " `rotator init --force`"
+        )
+    names_lifetime = problem.param == _LIFETIME_FIELD or _LIFETIME_FIELD in (problem.message or "")
+    if problem.status == 400 and sent_lifetime and names_lifetime:
+        said = f" ({problem.message})" if problem.message else ""
+        return KeyLifetimeRequiredError(
+            f"OpenAI refused the key's expiry{said}: a key-lifetime policy applies; set a shorter"
+            " --key-lifetime, ROTATOR_KEY_LIFETIME or the secret's key_lifetime"
+        )
+    if problem.status == 400 and (names_lifetime or not sent_lifetime):
+        return KeyLifetimeRequiredError(LIFETIME_REQUIRED)
+    return error_for(problem, what=what, method="POST", project_id=project_id)

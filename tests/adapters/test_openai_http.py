@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from rotator.adapters.openai_http import OpenAIHttp, build_http_client
-from rotator.clock import Clock
 from rotator.domain.models import DeleteOutcome, ProbeResult
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     AdminKeyError,
     ConfigError,
+    KeyLifetimeRequiredError,
     ProjectNotFoundError,
     ResponseLostError,
     RotatorError,
@@ -25,52 +24,9 @@ from rotator.errors import (
 from rotator.ports import OpenAIAdmin
 from rotator.retry import Backoff
 from rotator.testing.openai_emulator import ManualClock, OpenAIEmulator, OpenAIEmulatorServer
+from tests.adapters.conftest import World, retry_clock
 
 P = "/organization/projects/{project_id}"
-
-
-@dataclass
-class World:
-    """An emulator, its clock, the adapter wired to it, and the waits the retry loop took."""
-
-    emu: OpenAIEmulator
-    clock: ManualClock
-    openai: OpenAIHttp
-    sleeps: list[float]
-    project: str
-    admin_key: str
-
-    def admin(self, key: str | None = None) -> OpenAIAdmin:
-        return self.openai.admin(Sensitive(key or self.admin_key))
-
-
-def _retry_clock(clock: ManualClock, sleeps: list[float]) -> Clock:
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock.advance(seconds)
-
-    return Clock(monotonic=clock.monotonic, sleep=sleep, rng=lambda: 0.0)
-
-
-@pytest.fixture(params=["mock", "loopback"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    """The same world through httpx.MockTransport and through a real server on 127.0.0.1."""
-    clock, sleeps = ManualClock(), []
-    emu = OpenAIEmulator(now=clock.now, monotonic=clock.monotonic, sleep=clock.sleep)
-    project, admin_key = emu.add_project(name="Payments"), emu.add_admin_key()
-    backoff = Backoff(base=0.5, cap=4.0, deadline=20.0)
-    if request.param == "mock":
-        with httpx.Client(transport=emu.transport()) as http:
-            openai = OpenAIHttp(
-                http, "https://openai.test/v1", backoff=backoff, clock=_retry_clock(clock, sleeps)
-            )
-            yield World(emu, clock, openai, sleeps, project, admin_key)
-        return
-    with OpenAIEmulatorServer(emu) as server, build_http_client(read_timeout=5.0) as http:
-        openai = OpenAIHttp(
-            http, server.base_url, backoff=backoff, clock=_retry_clock(clock, sleeps)
-        )
-        yield World(emu, clock, openai, sleeps, project, admin_key)
 
 
 def _posts(world: World) -> int:
@@ -334,7 +290,7 @@ def test_connection_refused_is_transient() -> None:
     clock, sleeps = ManualClock(), []
     with build_http_client(connect_timeout=1.0) as http:
         openai = OpenAIHttp(
-            http, base_url, backoff=Backoff(deadline=2.0), clock=_retry_clock(clock, sleeps)
+            http, base_url, backoff=Backoff(deadline=2.0), clock=retry_clock(clock, sleeps)
         )
         with pytest.raises(TransientServiceError, match="could not connect") as raised:
             openai.admin(Sensitive("sk-admin-x")).get_project("proj_x")
@@ -348,7 +304,7 @@ def _fixed(status: int, content: bytes, headers: dict[str, str] | None = None) -
         return httpx.Response(status, content=content, headers=headers or {})
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    clock = _retry_clock(ManualClock(), [])
+    clock = retry_clock(ManualClock(), [])
     return OpenAIHttp(http, "https://openai.test/v1", backoff=Backoff(deadline=1.0), clock=clock)
 
 
@@ -413,6 +369,10 @@ def test_no_error_message_or_repr_contains_a_key_value() -> None:
         lambda a: a.get_project("proj_1"),
         lambda a: a.create_service_account("proj_1", "n"),
         lambda a: a.delete_service_account("proj_1", "svc_acct_1"),
+        lambda a: a.create_service_account("proj_1", "n", expires_in_seconds=60),
+        lambda a: a.create_service_account_key(
+            "proj_1", "svc_acct_1", name="n", scopes=None, expires_in_seconds=60
+        ),
     ]
     for status in (400, 401, 403, 409, 429, 500):
         openai = _fixed(status, body, {"x-request-id": leaked})
@@ -423,13 +383,14 @@ def test_no_error_message_or_repr_contains_a_key_value() -> None:
     with pytest.raises(AdminKeyError) as caught:
         _fixed(200, b"{}").admin(Sensitive(f"{admin_key}\u00e9"))
     raised.append(caught.value)
-    assert len(raised) == 19
+    assert len(raised) == 31
     for error in raised:
         chain = [error, error.__cause__, error.__context__]
         text = " ".join(f"{e!s} {e!r}" for e in chain if e is not None)
         assert admin_key not in text
         assert leaked not in text
-        assert "sk-***" in text or isinstance(error, AdminKeyError)
+        # A lifetime refusal is a fixed sentence: it quotes no provider text at all.
+        assert "sk-***" in text or isinstance(error, AdminKeyError | KeyLifetimeRequiredError)
     assert admin_key not in repr(_fixed(200, b"{}").admin(Sensitive(admin_key)))
 
 
@@ -462,7 +423,8 @@ def test_user_owned_keys_have_no_service_account() -> None:
         "owner": {"type": "user", "user": {"id": "user_1"}},
     }
     page = {"object": "list", "data": [item], "has_more": False}
-    keys = _fixed(200, json.dumps(page).encode()).admin(Sensitive("sk-admin-x")).list_api_keys("p")
+    admin = _fixed(200, json.dumps(page).encode()).admin(Sensitive("sk-admin-x"))
+    keys = admin.list_api_keys("proj_p")
     assert [(k.id, k.service_account_id) for k in keys] == [("key_user", None)]
 
 
@@ -474,5 +436,5 @@ def test_retry_after_dates_and_junk_are_handled(retry_after: str, expected: floa
     """An HTTP-date in the past waits 0 s; an unreadable or negative Retry-After is ignored."""
     openai = _fixed(429, b"{}", {"retry-after": retry_after})
     with pytest.raises(TransientServiceError) as raised:
-        openai.admin(Sensitive("sk-admin-x")).create_service_account("p", "n")
+        openai.admin(Sensitive("sk-admin-x")).create_service_account("proj_p", "n")
     assert raised.value.retry_after == expected
