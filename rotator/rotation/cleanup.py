@@ -23,6 +23,7 @@ from rotator.domain.naming import service_account_name
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
     InputError,
+    OwnershipError,
     RotationInProgressError,
     RotatorError,
     ServiceError,
@@ -138,7 +139,12 @@ def rollback(
     remains: list[str] = []
     undone: list[str] = []
     try:
-        deleted, live = delete_made_for(ctx, secret_arn, token)
+        if isinstance(cause, OwnershipError):
+            # The proof failed before anything was minted; the secret's claims are not to be
+            # acted on, not even to look for what this token made.
+            deleted, live = [], []
+        else:
+            deleted, live = delete_made_for(ctx, secret_arn, token)
         undone += [f"deleted {made_id}" for made_id in deleted]
         remains += [
             f"{sentence}: delete it in the OpenAI dashboard or run `rotator prune`"
