@@ -26,6 +26,8 @@ REPORT_FIELDS = [
     "previous_key_id",
     "previous_key_deleted",
     "previous_key_revocation",
+    "previous_key_expiry_set",
+    "strategy",
     "duration_ms",
 ]
 

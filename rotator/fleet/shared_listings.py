@@ -1,13 +1,14 @@
-"""One service-account listing per project for a fleet run, wrapped around the admin port.
+"""One listing per project for a fleet run (accounts and keys), wrapped around the admin port.
 
-:class:`SharedListings` gives every rotation of a run one service-account listing per project
-(createSecret lists the project's accounts on every rotation: for 200 secrets in one project
-that is 200 rate-limited admin calls, each paging through hundreds of accounts). The listing is
-kept true to this run's own writes: an account we create is added, one we delete is removed,
-and a create that fails in any way (its answer may be lost) drops the listing so the next
-caller, the rollback looking for the orphan by name, lists afresh. Accounts other actors make
-during the run are not seen; they cannot matter, because each secret's accounts are only
-touched by that secret's rotation, which AWSPENDING serialises.
+:class:`SharedListings` gives every rotation of a run one service-account listing and one key
+listing per project (createSecret lists the project's keys to prove the secret's key, on every
+rotation: for 200 secrets in one project that is 200 rate-limited admin calls, each paging
+through hundreds of keys). The listings are kept true to this run's own writes: an account or
+key we create is added, one we delete is removed, and a create that fails in any way (its answer
+may be lost) drops the listing so the next caller, the rollback looking for the orphan by name,
+lists afresh. What other actors make during the run is not seen; it cannot matter, because each
+secret's keys are only touched by that secret's rotation, which AWSPENDING serialises, and a key
+deleted by someone else still fails the proof's live probe.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class _Listing:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.accounts: dict[str, ServiceAccount] | None = None
+        self.keys: dict[str, ApiKeyInfo] | None = None
 
 
 class SharedListings:
@@ -86,12 +88,14 @@ class _SharedListingAdmin:
         except BaseException:
             with listing.lock:
                 listing.accounts = None  # it may exist anyway: whoever looks next, lists
+                listing.keys = None
             raise
         with listing.lock:
             if listing.accounts is not None:
                 listing.accounts[created.service_account_id] = ServiceAccount(
                     created.service_account_id, name, created.created_at
                 )
+            _add_key(listing, created)
         return created
 
     def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome:
@@ -100,6 +104,12 @@ class _SharedListingAdmin:
         with listing.lock:
             if listing.accounts is not None:
                 listing.accounts.pop(service_account_id, None)
+            if listing.keys is not None:
+                listing.keys = {
+                    key_id: info
+                    for key_id, info in listing.keys.items()
+                    if info.service_account_id != service_account_id
+                }
         return outcome
 
     def create_service_account_key(
@@ -111,13 +121,22 @@ class _SharedListingAdmin:
         scopes: Sequence[str] | None,
         expires_in_seconds: int | None,
     ) -> CreatedKey:
-        return self._inner.create_service_account_key(
-            project_id,
-            service_account_id,
-            name=name,
-            scopes=scopes,
-            expires_in_seconds=expires_in_seconds,
-        )
+        listing = self._listing(project_id)
+        try:
+            created = self._inner.create_service_account_key(
+                project_id,
+                service_account_id,
+                name=name,
+                scopes=scopes,
+                expires_in_seconds=expires_in_seconds,
+            )
+        except BaseException:
+            with listing.lock:
+                listing.keys = None  # the key may exist anyway: whoever looks next, lists
+            raise
+        with listing.lock:
+            _add_key(listing, created)
+        return created
 
     def update_api_key(
         self,
@@ -132,7 +151,34 @@ class _SharedListingAdmin:
         )
 
     def delete_api_key(self, project_id: str, key_id: str) -> DeleteOutcome:
-        return self._inner.delete_api_key(project_id, key_id)
+        outcome = self._inner.delete_api_key(project_id, key_id)
+        if outcome is not DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
+            listing = self._listing(project_id)
+            with listing.lock:
+                if listing.keys is not None:
+                    listing.keys.pop(key_id, None)
+        return outcome
 
     def list_api_keys(self, project_id: str) -> list[ApiKeyInfo]:
-        return self._inner.list_api_keys(project_id)
+        listing = self._listing(project_id)
+        with listing.lock:  # single flight, as for the accounts
+            if listing.keys is None:
+                fetched = self._inner.list_api_keys(project_id)
+                self._shared.fetches += 1
+                listing.keys = {info.id: info for info in fetched}
+            return list(listing.keys.values())
+
+
+def _add_key(listing: _Listing, created: CreatedKey) -> None:
+    """Record a key this run minted (its redacted form is unknown; only its own secret proves
+    against it, with the value it holds)."""
+    if listing.keys is not None:
+        listing.keys[created.key_id] = ApiKeyInfo(
+            id=created.key_id,
+            name=created.name or "",
+            redacted_value="",
+            created_at=created.created_at,
+            service_account_id=created.service_account_id,
+            expires_at=created.expires_at,
+            owner_type="service_account",
+        )

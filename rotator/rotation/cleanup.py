@@ -142,7 +142,8 @@ def rollback(
         if isinstance(cause, OwnershipError):
             # The proof failed before anything was minted; the secret's claims are not to be
             # acted on, not even to look for what this token made.
-            deleted, live = [], []
+            deleted: list[str] = []
+            live: list[str] = []
         else:
             deleted, live = delete_made_for(ctx, secret_arn, token)
         undone += [f"deleted {made_id}" for made_id in deleted]

@@ -30,11 +30,11 @@ def test_rotate_all_rotates_every_rotator_secret_and_leaves_no_orphans(
 def test_rotate_all_lists_each_project_once_per_run(
     moto_server: MotoServer, fleet_env: OpenAIEmulator
 ) -> None:
-    """Six rotations in two projects list service accounts twice, not six times."""
+    """Six rotations in two projects list the projects' keys twice, not six times."""
     seed_fleet(moto_server, fleet_env, 6, projects=2)
     code, _, err = run("rotate", "--all", "--prefix", "openai/")
     assert code == 0, err
-    lists = [c for c in fleet_env.calls if c.method == "GET" and c.route.endswith("accounts")]
+    lists = [c for c in fleet_env.calls if c.method == "GET" and c.route.endswith("/api_keys")]
     assert len(lists) == 2
 
 
@@ -90,8 +90,9 @@ def test_mid_fleet_failure_exits_1_lists_it_and_rolls_only_it_back(
     fleet = seed_fleet(moto_server, fleet_env, 6, projects=3)
     bad_project = fleet.projects[1]
     bad = [n for n in fleet.names if fleet.project_of[n] == bad_project]
-    fleet_env.inject("POST", f"/projects/{bad_project}/service_accounts$", "status", status=400)
-    fleet_env.inject("POST", f"/projects/{bad_project}/service_accounts$", "status", status=400)
+    create = f"/projects/{bad_project}/service_accounts/[^/]+/api_keys$"
+    fleet_env.inject("POST", create, "status", status=400)
+    fleet_env.inject("POST", create, "status", status=400)
     before = {name: fleet.current(name)["key_id"] for name in bad}
     code, out, err = run("rotate", "--all", "--prefix", "openai/", "--output", "json")
     assert code == 1
@@ -113,7 +114,7 @@ def test_lost_create_answer_is_reconciled_and_the_secret_retried(
     """A create whose answer is lost is repeated with the same token; the orphan is reconciled."""
     fleet = seed_fleet(moto_server, fleet_env, 4, projects=1)
     fleet_env.reset_calls()
-    fleet_env.inject("POST", "/service_accounts$", "drop_after")
+    fleet_env.inject("POST", "/service_accounts/[^/]+/api_keys$", "drop_after")
     code, out, err = run("rotate", "--all", "--prefix", "openai/", "--concurrency", "2")
     assert code == 0, err
     lines, _ = json_lines(out)

@@ -91,7 +91,7 @@ def test_every_step_can_be_rerun_with_the_same_token(world: World, step: Step) -
 
 
 def test_rerun_after_crash_between_create_and_put_leaves_no_orphan(world: World) -> None:
-    """A service account made before a failed put is deleted by the retry, which makes one."""
+    """A key minted before a failed put is deleted by the retry, which mints a fresh one."""
     token = start_lambda_rotation(world)
     engine = world.engine(require_rotation_enabled=True)
 
@@ -103,27 +103,28 @@ def test_rerun_after_crash_between_create_and_put_leaves_no_orphan(world: World)
     world.store.before_call = fail_put
     with pytest.raises(ResponseLostError):
         engine.run_step(world.event(Step.CREATE, token))
-    assert len(world.accounts()) == 2  # the orphan and the seeded account
+    assert len(world.emulator.keys(world.project_id)) == 2  # the orphan and the seeded key
     run_lambda_rotation(world, token)
     assert world.accounts() == [world.current()["service_account_id"]]
+    assert [k.id for k in world.emulator.keys(world.project_id)] == [world.current()["key_id"]]
 
 
 def test_lost_create_response_is_reconciled_by_name(world: World) -> None:
-    """When the create's answer is lost, the retry deletes that account and makes a fresh one."""
+    """When the create's answer is lost, the retry deletes that key and mints a fresh one."""
     token = start_lambda_rotation(world)
-    world.emulator.inject("POST", r"/service_accounts$", "drop_after")
+    world.emulator.inject("POST", r"/service_accounts/[^/]+/api_keys$", "drop_after")
     engine = world.engine(require_rotation_enabled=True)
     with pytest.raises(ResponseLostError):
         engine.run_step(world.event(Step.CREATE, token))
     orphan = [
-        a
-        for a in world.emulator.service_accounts(world.project_id)
-        if a.name == service_account_name(world.arn, token)
+        k
+        for k in world.emulator.keys(world.project_id)
+        if k.name == service_account_name(world.arn, token)
     ]
     assert len(orphan) == 1
     run_lambda_rotation(world, token)
     assert world.accounts() == [world.current()["service_account_id"]]
-    assert orphan[0].id not in world.accounts()
+    assert world.emulator.key(orphan[0].id) is None
 
 
 def test_failed_test_leaves_awscurrent_untouched_and_rolls_back(world: World) -> None:
@@ -161,7 +162,7 @@ def test_finish_rerun_after_the_label_moved_still_deletes_the_old_key(world: Wor
     engine = world.engine(require_rotation_enabled=True)
     for step in (Step.CREATE, Step.SET, Step.TEST):
         engine.run_step(world.event(step, token))
-    world.emulator.inject("DELETE", r"/service_accounts/", "status", status=500, times=100)
+    world.emulator.inject("DELETE", r"/api_keys/", "status", status=500, times=100)
     with pytest.raises(CleanupError, match=world.seeded_key_id):
         engine.run_step(world.event(Step.FINISH, token))
     assert "AWSCURRENT" in world.store.versions(world.arn)[token]
@@ -189,7 +190,7 @@ def test_finish_refuses_when_another_rotation_promoted_first(world: World) -> No
 
 
 def test_put_that_loses_a_race_deletes_its_own_key(world: World) -> None:
-    """If another attempt stored this token's version first, our new account is deleted."""
+    """If another attempt stored this token's version first, our new key is deleted."""
     token = start_lambda_rotation(world)
     engine = world.engine(require_rotation_enabled=True)
     other = world.engine(require_rotation_enabled=True)
@@ -207,7 +208,9 @@ def test_put_that_loses_a_race_deletes_its_own_key(world: World) -> None:
         result = None
     pending = world.value_at(token)
     assert pending is not None
-    assert world.accounts() == sorted([world.seeded_account, pending["service_account_id"]])
+    assert world.accounts() == [world.seeded_account]
+    live = sorted(k.id for k in world.emulator.keys(world.project_id))
+    assert live == sorted([world.seeded_key_id, pending["key_id"]])
     if result is not None:
         assert result.key_id == pending["key_id"]
 
@@ -221,9 +224,9 @@ def test_grace_period_keeps_the_old_key_until_it_is_due(world: World) -> None:
     world.advance(3601)
     rotate_locally(engine, world.arn)
     assert not world.emulator.key_works(world.seeded_value)
-    # The seeded key was still live when the second rotation began, so it is recorded there;
-    # the rotation after that sees it gone and drops it.
-    assert [e["key_id"] for e in world.current()["retiring"]] == [world.seeded_key_id, first.key_id]
+    # OpenAI ended the seeded key when its hour was up; the second rotation's DELETE of that
+    # exact key answered, so the entry is dropped.
+    assert [e["key_id"] for e in world.current()["retiring"]] == [first.key_id]
     world.advance(3601)
     rotate_locally(engine, world.arn)
     assert world.seeded_key_id not in [e["key_id"] for e in world.current()["retiring"]]

@@ -59,7 +59,7 @@ def test_remote_rotation_refuses_while_another_is_in_progress(world: World) -> N
 def test_remote_rotation_that_promoted_but_did_not_complete_says_so(world: World) -> None:
     """AWSCURRENT moved but finishSecret keeps failing: the timeout names the real problem."""
     lambda_like(world)
-    world.emulator.inject("DELETE", r"/service_accounts/", "status", status=500, times=1000)
+    world.emulator.inject("DELETE", r"/api_keys/", "status", status=500, times=1000)
     with pytest.raises(RemoteRotationError, match="has not completed"):
         rotate_remotely(world.store, world.arn, timeout=10, clock=world.retry_clock())
     assert world.emulator.key_works(world.current()["api_key"])
