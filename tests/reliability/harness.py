@@ -44,8 +44,9 @@ from rotator.domain.models import (
     Project,
     SecretDescription,
     ServiceAccount,
+    UpdateOutcome,
 )
-from rotator.domain.naming import parse_service_account_name, secret_tag
+from rotator.domain.naming import parse_service_account_name
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.domain.sensitive import Sensitive
@@ -299,15 +300,61 @@ class FaultyAdmin:
         )
         return accounts
 
-    def create_service_account(self, project_id: str, name: str) -> CreatedKey:
+    def create_service_account(
+        self, project_id: str, name: str, *, expires_in_seconds: int | None = None
+    ) -> CreatedKey:
         created: CreatedKey = self._do(
             "POST",
             f"{_PROJECT}{project_id}/service_accounts",
             "…/service_accounts",
-            lambda: self.inner.create_service_account(project_id, name),
+            lambda: self.inner.create_service_account(
+                project_id, name, expires_in_seconds=expires_in_seconds
+            ),
         )
         self.tracker.seen_keys.add(created.value.reveal())
         return created
+
+    def create_service_account_key(
+        self,
+        project_id: str,
+        service_account_id: str,
+        *,
+        name: str,
+        scopes: Sequence[str] | None,
+        expires_in_seconds: int | None,
+    ) -> CreatedKey:
+        created: CreatedKey = self._do(
+            "POST",
+            f"{_PROJECT}{project_id}/service_accounts/{service_account_id}/api_keys",
+            "…/service_accounts/{id}/api_keys",
+            lambda: self.inner.create_service_account_key(
+                project_id,
+                service_account_id,
+                name=name,
+                scopes=scopes,
+                expires_in_seconds=expires_in_seconds,
+            ),
+        )
+        self.tracker.seen_keys.add(created.value.reveal())
+        return created
+
+    def update_api_key(
+        self,
+        project_id: str,
+        key_id: str,
+        *,
+        expires_in_seconds: int | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> UpdateOutcome:
+        outcome: UpdateOutcome = self._do(
+            "POST",
+            f"{_PROJECT}{project_id}/api_keys/{key_id}",
+            "…/api_keys/{id}",
+            lambda: self.inner.update_api_key(
+                project_id, key_id, expires_in_seconds=expires_in_seconds, scopes=scopes
+            ),
+        )
+        return outcome
 
     def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome:
         outcome: DeleteOutcome = self._do(
@@ -618,13 +665,12 @@ def recorded_accounts(world: World) -> set[str]:
 
 def orphans(world: World) -> list[str]:
     """Rotator-made accounts of this secret that nothing records."""
-    tag = secret_tag(world.arn)
     recorded = recorded_accounts(world)
     return sorted(
         account.id
         for account in world.emulator.service_accounts(world.project_id)
         if (parsed := parse_service_account_name(account.name)) is not None
-        and parsed.tag == tag
+        and parsed.belongs_to(world.arn)
         and account.id not in recorded
     )
 

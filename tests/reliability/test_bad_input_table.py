@@ -443,26 +443,24 @@ PROVIDER_CASES = [
     ),
     ProviderCase(
         "403 without a scope named",
-        lambda w: _answer(
-            w, "POST", "/service_accounts", httpx.Response(403, json={"error": "no"})
-        ),
+        lambda w: _answer(w, "POST", "/api_keys", httpx.Response(403, json={"error": "no"})),
         "refused the admin key",
         "give the admin key",
         2,
     ),
     ProviderCase(
-        "non-JSON 200 body on the account list",
-        lambda w: _answer(w, "GET", "/service_accounts", httpx.Response(200, text="<html>")),
+        "non-JSON 200 body on the key list",
+        lambda w: _answer(w, "GET", "/api_keys", httpx.Response(200, text="<html>")),
         "not JSON",
         "rotator prune",
         1,
     ),
     ProviderCase(
-        "account list with wrong types",
+        "key list with wrong types",
         lambda w: _answer(
             w,
             "GET",
-            "/service_accounts",
+            "/api_keys",
             httpx.Response(200, json={"object": "list", "data": [{"id": 1}], "has_more": False}),
         ),
         "malformed",
@@ -471,7 +469,7 @@ PROVIDER_CASES = [
     ),
     ProviderCase(
         "non-JSON answer to the create",
-        lambda w: _answer(w, "POST", "/service_accounts", httpx.Response(200, text="ok")),
+        lambda w: _answer(w, "POST", "/api_keys", httpx.Response(200, text="ok")),
         "not JSON",
         "reconcile by name",
         1,
@@ -481,11 +479,8 @@ PROVIDER_CASES = [
         lambda w: _answer(
             w,
             "POST",
-            "/service_accounts",
-            httpx.Response(
-                200,
-                json={"id": "s", "name": "n", "api_key": {"id": "k", "value": 5, "created_at": 1}},
-            ),
+            "/api_keys",
+            httpx.Response(200, json={"id": "key_k", "name": "n", "value": 5, "created_at": 1}),
         ),
         "malformed",
         "reconcile by name",
@@ -493,14 +488,14 @@ PROVIDER_CASES = [
     ),
     ProviderCase(
         "502 HTML page from a proxy, every time",
-        lambda w: _answer(w, "GET", "/service_accounts", httpx.Response(502, text="<html>")),
+        lambda w: _answer(w, "GET", "/api_keys", httpx.Response(502, text="<html>")),
         "answered 502",
         "retry later",
         1,
     ),
     ProviderCase(
-        "account list nested a million deep",
-        lambda w: _answer(w, "GET", "/service_accounts", httpx.Response(200, text="[" * 1_000_000)),
+        "key list nested a million deep",
+        lambda w: _answer(w, "GET", "/api_keys", httpx.Response(200, text="[" * 1_000_000)),
         "not JSON",
         "rotator prune",
         1,

@@ -14,8 +14,10 @@ _SM = {"DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersio
 
 
 def _route(label: str) -> str:
-    return label.replace("…", "/organization/projects/{project_id}").replace(
-        "{id}", "{service_account_id}"
+    return (
+        label.replace("…", "/organization/projects/{project_id}")
+        .replace("service_accounts/{id}", "service_accounts/{service_account_id}")
+        .replace("api_keys/{id}", "api_keys/{api_key_id}")
     )
 
 
@@ -83,7 +85,7 @@ def test_a_key_value_in_a_log_event_is_a_leak() -> None:
 
 def test_a_fault_at_the_create_call_fires_and_is_recovered() -> None:
     """An armed fault fires exactly at its site and the scenario notes the first error."""
-    site = harness.CallSite("createSecret", "POST …/service_accounts")
+    site = harness.CallSite("createSecret", "POST …/service_accounts/{id}/api_keys")
     outcome = harness.run_scenario(harness.Scenario("lambda", False, site, "b"))
     assert outcome.fired
     assert outcome.first_error is not None
