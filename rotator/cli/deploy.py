@@ -8,12 +8,14 @@ stdout, stderr or a log line.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import click
 
 from rotator.cli.errors import errors_to_exit
 from rotator.cli.options import (
+    Duration,
     OutputFormat,
     common_options,
     log_level_option,
@@ -47,6 +49,17 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace the value of a secret that already has one.")
 @click.option("--kms-key-id", help="Customer-managed KMS key for a secret created here.")
+@click.option(
+    "--scopes",
+    metavar="A,B",
+    help="Comma-separated scopes every new key gets, e.g. api.responses.write (recorded in the "
+    "secret; OpenAI cannot report a key's scopes). Without it new keys get All permissions.",
+)
+@click.option(
+    "--key-lifetime",
+    type=Duration(positive=True),
+    help="Every new key of this secret expires this long after it is made, e.g. 90d.",
+)
 @output_option
 @common_options
 def init(
@@ -57,6 +70,8 @@ def init(
     new_service_account: str | None,
     force: bool,
     kms_key_id: str | None,
+    scopes: str | None,
+    key_lifetime: timedelta | None,
     output: str,
     **common: Any,
 ) -> None:
@@ -88,6 +103,8 @@ def init(
             force=force,
             kms_key_id=kms_key_id,
             common=common,
+            scopes=_scopes(scopes),
+            key_lifetime=key_lifetime,
         )
         account = f" ({result.service_account_id})" if result.service_account_id else ""
         verb = "created" if result.created_secret else "filled"
@@ -98,6 +115,19 @@ def init(
         )
 
 
+def _scopes(text: str | None) -> tuple[str, ...] | None:
+    """``--scopes a,b`` → ("a", "b"); checked like the secret's own field."""
+    if text is None:
+        return None
+    from rotator.domain.fields import parse_scopes
+    from rotator.errors import ConfigError, SecretFormatError
+
+    try:
+        return parse_scopes([part.strip() for part in text.split(",") if part.strip()])
+    except SecretFormatError as error:
+        raise ConfigError(f"--scopes: {error.message}") from None
+
+
 def _run_init(
     *,
     secret_id: str,
@@ -106,6 +136,8 @@ def _run_init(
     force: bool,
     kms_key_id: str | None,
     common: dict[str, Any],
+    scopes: tuple[str, ...] | None,
+    key_lifetime: timedelta | None,
 ) -> Any:
     from rotator.app import Mode, build_app
     from rotator.provisioning.init import init_secret
@@ -125,6 +157,8 @@ def _run_init(
             force=force,
             admin_key_secret_id=settings.admin_key_secret_id,
             kms_key_id=kms_key_id,
+            scopes=scopes,
+            key_lifetime=key_lifetime,
         )
     finally:
         app.close()

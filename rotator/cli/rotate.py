@@ -64,7 +64,21 @@ from rotator.config import Settings
     "--grace-period",
     type=Duration(),
     help="How long the replaced key stays live for cached consumers, e.g. 15m or 24h "
-    "(env ROTATOR_GRACE_PERIOD; default 0: deleted once the new key passed its test).",
+    "(env ROTATOR_GRACE_PERIOD; default 0: retired once the new key passed its test). "
+    "With a grace period OpenAI itself ends the old key when it is over.",
+)
+@click.option(
+    "--key-lifetime",
+    type=Duration(positive=True),
+    help="Every new key expires this long after it is made, e.g. 90d (1s to 365d; env "
+    "ROTATOR_KEY_LIFETIME; a secret's key_lifetime field wins). Needed where an organization "
+    "or project policy requires keys to expire.",
+)
+@click.option(
+    "--replace-dead-key",
+    is_flag=True,
+    help="Emergency: the stored key no longer authenticates (revoked after a leak). Skip its "
+    "probe; the secret's service account must still exist in the project. Local runs only.",
 )
 @common_options
 def rotate(  # click passes every parameter by keyword
@@ -80,6 +94,8 @@ def rotate(  # click passes every parameter by keyword
     timeout: float,
     test_timeout: timedelta | None,
     grace_period: timedelta | None,
+    key_lifetime: timedelta | None,
+    replace_dead_key: bool,
     **common: Any,
 ) -> None:
     """Rotate the key held in SECRET_ID (or, with --all, every rotator secret) now.
@@ -93,9 +109,19 @@ def rotate(  # click passes every parameter by keyword
     check_target(
         secret_id, all_secrets, prefix=prefix, tag=tags, concurrency=concurrency, max_rps=max_rps
     )
+    if key_lifetime is not None and key_lifetime.total_seconds() > 365 * 86400:
+        raise click.BadParameter(
+            "is longer than a year; use at most 365d", param_hint="--key-lifetime"
+        )
+    if replace_dead_key and (mode == "remote" or secret_id is None):
+        raise click.UsageError(
+            "--replace-dead-key runs one secret here: give SECRET_ID without --remote or --all"
+        )
     overrides: dict[str, Any] = {
         "test_timeout": test_timeout.total_seconds() if test_timeout is not None else None,
         "grace_period": grace_period,
+        "key_lifetime": key_lifetime,
+        "replace_dead_key": replace_dead_key or None,
         **common,
     }
     if secret_id is None:
@@ -114,7 +140,19 @@ def rotate(  # click passes every parameter by keyword
             )
         return
     with errors_to_exit(output, secret_id, rotation=True):
-        rotate_one(make_settings(**overrides), secret_id, mode=mode, output=output, timeout=timeout)
+        if replace_dead_key:
+            click.echo(
+                "--replace-dead-key: the stored key is not probed; its service account must "
+                "exist in the project",
+                err=True,
+            )
+        rotate_one(
+            make_settings(**overrides),
+            secret_id,
+            mode="local" if replace_dead_key else mode,
+            output=output,
+            timeout=timeout,
+        )
 
 
 def rotate_one(

@@ -10,10 +10,17 @@ the key it replaces as retiring, so the next rotation or ``prune`` deletes it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rotator.domain.models import AWSCURRENT, ApiKeyInfo, CreatedKey, ProbeResult, SecretDescription
+from rotator.domain.models import (
+    AWSCURRENT,
+    ApiKeyInfo,
+    CreatedKey,
+    ProbeResult,
+    SecretDescription,
+    UpdateOutcome,
+)
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -74,11 +81,17 @@ def _parse_quietly(raw: Sensitive | None) -> RotatorSecret | None:
         return None
 
 
-def _create_account(admin: OpenAIAdmin, project_id: str, name: str) -> CreatedKey:
+def _create_account(
+    admin: OpenAIAdmin, project_id: str, name: str, *, lifetime: timedelta | None = None
+) -> CreatedKey:
     """Create a service account; if the answer is lost, delete what it made (found as new)."""
     before = {account.id for account in admin.list_service_accounts(project_id)}
     try:
-        return admin.create_service_account(project_id, name)
+        return admin.create_service_account(
+            project_id,
+            name,
+            expires_in_seconds=int(lifetime.total_seconds()) if lifetime is not None else None,
+        )
     except ResponseLostError:
         try:
             for account in admin.list_service_accounts(project_id):
@@ -94,6 +107,19 @@ def _create_account(admin: OpenAIAdmin, project_id: str, name: str) -> CreatedKe
             f"OpenAI did not answer the create of service account {name!r}; any account it "
             "made was deleted again: run the same `rotator init` again"
         ) from None
+
+
+def _restrict(
+    admin: OpenAIAdmin, project_id: str, created: CreatedKey, scopes: tuple[str, ...]
+) -> None:
+    """Limit a new account's first key to ``scopes``; undo the account if OpenAI cannot."""
+    outcome = admin.update_api_key(project_id, created.key_id, scopes=list(scopes))
+    if outcome is not UpdateOutcome.UPDATED:
+        admin.delete_service_account(project_id, created.service_account_id)
+        raise ConfigError(
+            f"OpenAI could not restrict the new key to --scopes ({outcome.value}); the new "
+            "service account was deleted again and nothing was stored"
+        )
 
 
 def _holds_key(store: SecretStore, secret_id: str, key_id: str) -> bool | None:
@@ -181,8 +207,14 @@ def init_secret(
     admin_key_secret_id: str | None = None,
     kms_key_id: str | None = None,
     now: datetime | None = None,
+    scopes: tuple[str, ...] | None = None,
+    key_lifetime: timedelta | None = None,
 ) -> InitResult:
-    """Create or fill ``secret_id`` with a correctly shaped value for the given key."""
+    """Create or fill ``secret_id`` with a correctly shaped value for the given key.
+
+    ``scopes`` are recorded as given (no API reads a key's scopes back): every key a rotation
+    mints gets exactly these. A new service account's first key is restricted to them at once.
+    """
     validate_init_request(project_id, source)
     existing = existing_secret(store, secret_id)
     replaced = _value_to_replace(store, existing, secret_id, project_id=project_id, force=force)
@@ -193,9 +225,13 @@ def init_secret(
         info = find_key(admin, probe, project_id, key)
         key_id, account_id = info.id, info.service_account_id
     else:
-        created = _create_account(admin, project_id, str(source.new_service_account).strip())
+        created = _create_account(
+            admin, project_id, str(source.new_service_account).strip(), lifetime=key_lifetime
+        )
         key, key_id = created.value, created.key_id
         account_id = created_account = created.service_account_id
+        if scopes:
+            _restrict(admin, project_id, created, scopes)
     value = RotatorSecret(
         api_key=key,
         project_id=project_id,
@@ -203,6 +239,8 @@ def init_secret(
         service_account_id=account_id,
         admin_key_secret_id=admin_key_secret_id,
         retiring=_still_retiring(replaced, key_id, now=now or datetime.now(UTC)),
+        scopes=scopes,
+        key_lifetime=key_lifetime,
     ).to_json()
     try:
         if existing is None:
