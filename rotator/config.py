@@ -13,6 +13,7 @@ from typing import Any
 
 from rotator.domain.base_url import DEFAULT_OPENAI_BASE_URL, validate_base_url
 from rotator.domain.durations import MAX_DURATION, parse_duration
+from rotator.domain.ids import check_secret_reference
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
 
@@ -89,6 +90,11 @@ class Settings:
         """A copy with the given non-None values, validated."""
         updated = replace(self, **{k: v for k, v in changes.items() if v is not None})
         validate_base_url(updated.openai_base_url)
+        if updated.admin_key_secret_id is not None:
+            check_secret_reference(
+                updated.admin_key_secret_id,
+                field="--admin-key-secret-id (ROTATOR_ADMIN_KEY_SECRET_ID)",
+            )
         level = updated.log_level.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ConfigError(

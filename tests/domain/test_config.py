@@ -106,3 +106,13 @@ def test_a_refused_base_url_is_quoted_without_its_credentials() -> None:
         validate_base_url("http://me:hunter2@example.com/v1")
     assert "hunter2" not in str(caught.value)
     assert "example.com" in str(caught.value)
+
+
+def test_settings_refuse_a_key_as_the_admin_key_secret_id_naming_the_variable() -> None:
+    """ROTATOR_ADMIN_KEY_SECRET_ID (or the flag) holding a key: one line naming it, no echo."""
+    key = "sk-admin-" + "k3Y" * 20
+    with pytest.raises(ConfigError, match="ROTATOR_ADMIN_KEY_SECRET_ID") as caught:
+        Settings.from_env({"ROTATOR_ADMIN_KEY_SECRET_ID": key}, allow_env_admin_key=False)
+    assert key not in str(caught.value)
+    with pytest.raises(ConfigError, match="--admin-key-secret-id"):
+        Settings().with_overrides(admin_key_secret_id=key)

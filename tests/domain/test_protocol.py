@@ -222,3 +222,25 @@ def test_split_due_and_replaced_version() -> None:
     assert later == (late,)
     assert protocol.replaced_version(secret(early, late)) == CUR
     assert protocol.replaced_version(secret()) is None
+
+
+KEY = "sk-svcacct-" + "Q7" * 20
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"Step": "createSecret", "SecretId": KEY, "ClientRequestToken": TOKEN}, "SecretId"),
+        ({"Step": "createSecret", "SecretId": "arn:x", "ClientRequestToken": KEY}, "Token"),
+        ({"Action": "prune", "SecretId": KEY}, "SecretId"),
+    ],
+)
+def test_a_key_pasted_into_an_event_field_is_refused_naming_the_field(
+    event: dict[str, str], field: str
+) -> None:
+    """SecretId or ClientRequestToken holding a key: refused, the field named, the key not."""
+    parse = protocol.prune_target if "Action" in event else parse_event
+    with pytest.raises(ConfigError, match=field) as caught:
+        parse(event)
+    assert KEY not in str(caught.value)
+    assert "holds an API key" in str(caught.value)
