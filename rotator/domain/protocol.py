@@ -24,7 +24,9 @@ from rotator.errors import (
     UnknownVersionError,
 )
 
-_TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
+#: ClientRequestToken as RotateSecret accepts it: 32-64 characters (printable ASCII, no space:
+#: the same set a rotator-made name carries, see ``naming``).
+_TOKEN = re.compile(r"^[\x21-\x7e]{32,64}$")
 _ROTATION_TOKEN = re.compile(r"^[A-Za-z0-9-]{36,256}$")
 #: DescribeSecret's limit for a SecretId (a name or an ARN).
 MAX_SECRET_ID = 2048
@@ -73,7 +75,8 @@ def parse_event(event: Any) -> RotationEvent:
     token = event.get("ClientRequestToken")
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ConfigError(
-            "rotation event has no valid ClientRequestToken (32-64 letters, digits, hyphens)"
+            "rotation event has no valid ClientRequestToken (32-64 printable characters, "
+            "no spaces, as RotateSecret takes it)"
         )
     if looks_like_key(token):
         raise ConfigError(
