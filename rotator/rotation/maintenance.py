@@ -123,13 +123,19 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
     current = _value(ctx, arn, current_id, AWSCURRENT)
     if current is None:
         return Plan(description.name, arn, None, notes=("AWSCURRENT holds no value",))
-    pending = _value(ctx, arn, description.version_with(AWSPENDING), AWSPENDING)
+    pending_id = description.version_with(AWSPENDING)
+    # AWSPENDING left on the AWSCURRENT version after a finished rotation is no rotation at all.
+    pending = None if pending_id == current_id else _value(ctx, arn, pending_id, AWSPENDING)
     previous = _value(ctx, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
     accounts = ctx.admin_for(current).list_service_accounts(current.project_id)
     live = {a.id for a in accounts}
     now = ctx.clock.now()
     due, later = protocol.split_due(current.retiring, now=now)
-    in_use = protocol.recorded_service_accounts(replace(current, retiring=later), pending)
+    # A pending value re-records the current retiring list, so only its own key counts as in
+    # use: counting all of it would keep every due key alive while AWSPENDING exists (M5).
+    in_use = protocol.recorded_service_accounts(replace(current, retiring=later))
+    if pending is not None and pending.service_account_id:
+        in_use |= {pending.service_account_id}
     actions: list[Action] = []
     for entry in due:
         if entry.key_id == current.key_id or entry.service_account_id in in_use:

@@ -119,3 +119,37 @@ def test_a_failing_orphan_delete_does_not_block_the_rotation(world: World) -> No
     engine = world.engine()
     apply_plan(engine.ctx, plan_prune(engine.ctx, world.arn))
     assert world.accounts() == [world.current()["service_account_id"]]
+
+
+def test_prune_deletes_a_due_key_while_awspending_sits_on_the_current_version(
+    world: World,
+) -> None:
+    """AWSPENDING left on AWSCURRENT after a rotation does not keep due keys alive (M5)."""
+    engine = world.engine(grace_period=timedelta(hours=24))
+    rotate_locally(engine, world.arn)
+    current_id = next(v for v, s in world.store.versions(world.arn).items() if "AWSCURRENT" in s)
+    world.store.move_stage(world.arn, "AWSPENDING", to_version=current_id, from_version=None)
+    world.advance(2 * 86400)
+    plan = plan_prune(engine.ctx, world.arn)
+    assert [a.target for a in plan.actions] == [world.seeded_account]
+    apply_plan(engine.ctx, plan)
+    assert not world.emulator.key_works(world.seeded_value)
+    assert world.emulator.key_works(world.current()["api_key"])
+
+
+def test_prune_deletes_a_due_key_while_a_rotation_is_stuck_but_spares_the_pending_key(
+    world: World,
+) -> None:
+    """A stuck attempt re-records the due key; prune deletes it and keeps only the pending key."""
+    engine = world.engine(grace_period=timedelta(hours=24))
+    rotate_locally(engine, world.arn)
+    world.advance(2 * 86400)
+    token = stuck_rotation(world)
+    pending_account = world.value_at(token)["service_account_id"]  # type: ignore[index]
+    plan = plan_prune(engine.ctx, world.arn)
+    targets = [a.target for a in plan.actions]
+    assert world.seeded_account in targets
+    assert pending_account not in targets
+    apply_plan(engine.ctx, plan)
+    assert not world.emulator.key_works(world.seeded_value)
+    assert pending_account in world.accounts()
