@@ -146,3 +146,11 @@ def test_a_dotted_host_or_path_name_is_still_a_base_url() -> None:
     assert validate_base_url("https://proxy.example.com/openai.v1/v1/") == (
         "https://proxy.example.com/openai.v1/v1"
     )
+
+
+def test_an_orphan_margin_below_twice_the_lambda_timeout_is_refused() -> None:
+    """ROTATOR_ORPHAN_MARGIN below 10m would let prune delete a running rotation's account."""
+    with pytest.raises(ConfigError, match="ROTATOR_ORPHAN_MARGIN 5m is below the floor of 10m"):
+        Settings.from_env({"ROTATOR_ORPHAN_MARGIN": "5m"}, allow_env_admin_key=False)
+    ok = Settings.from_env({"ROTATOR_ORPHAN_MARGIN": "10m"}, allow_env_admin_key=False)
+    assert ok.orphan_margin == timedelta(minutes=10)
