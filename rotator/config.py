@@ -12,8 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 from rotator.domain.base_url import DEFAULT_OPENAI_BASE_URL, validate_base_url
-from rotator.domain.durations import MAX_DURATION, parse_duration, parse_key_lifetime
-from rotator.domain.ids import parse_project_ids
+from rotator.domain.durations import (
+    MAX_DURATION,
+    MIN_SAFE_AGE,
+    format_duration,
+    parse_duration,
+    parse_key_lifetime,
+)
+from rotator.domain.ids import check_secret_reference, parse_project_ids
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
 
@@ -32,6 +38,18 @@ def parse_seconds(text: str, *, name: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds, got {text[:40]!r}")
     return seconds
+
+
+def check_orphan_margin(margin: timedelta, *, name: str) -> timedelta:
+    """Refuse an orphan margin below :data:`MIN_SAFE_AGE` (twice the Lambda timeout)."""
+    if margin < MIN_SAFE_AGE:
+        raise ConfigError(
+            f"{name} {format_duration(margin)} is below the floor of "
+            f"{format_duration(MIN_SAFE_AGE)} (twice the rotation Lambda's timeout): a running "
+            "createSecret's new account would count as an orphan and be deleted; use "
+            f"{format_duration(MIN_SAFE_AGE)} or more"
+        )
+    return margin
 
 
 def _duration(env: Mapping[str, str], name: str) -> timedelta | None:
@@ -104,6 +122,12 @@ class Settings:
         """A copy with the given non-None values, validated."""
         updated = replace(self, **{k: v for k, v in changes.items() if v is not None})
         validate_base_url(updated.openai_base_url)
+        if updated.admin_key_secret_id is not None:
+            check_secret_reference(
+                updated.admin_key_secret_id,
+                field="--admin-key-secret-id (ROTATOR_ADMIN_KEY_SECRET_ID)",
+            )
+        check_orphan_margin(updated.orphan_margin, name="ROTATOR_ORPHAN_MARGIN")
         level = updated.log_level.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ConfigError(

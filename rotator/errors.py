@@ -3,7 +3,9 @@
 Every error rotator raises derives from :class:`RotatorError`. Adapters translate foreign
 exceptions (botocore ``ClientError``, httpx errors) into this tree; nothing above the adapters
 ever sees a boto3 or httpx exception. Messages are one line, name the problem and the fix, and
-never contain key material.
+never contain key material: :class:`RotatorError` masks anything shaped like an OpenAI key
+(``rotator.domain.sensitive.KEY_PATTERN``) in every message, the one place masking happens for
+errors, so a key pasted into an id field cannot reach CLI output or the Lambda's ``errorMessage``.
 
 ::
 
@@ -35,17 +37,45 @@ never contain key material.
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
+
+# The one key shape. domain.sensitive imports nothing of rotator (only ``re`` and ``typing``),
+# so this import makes no cycle at run time; pyproject's import-linter contracts allow exactly
+# this one upward import (see the comment there).
+from rotator.domain.sensitive import KEY_PATTERN, REDACTED
+
+#: A key kind named as a placeholder in a hint ("store the sk-admin-... key"): no key material.
+_PLACEHOLDER_TAILS = frozenset({"admin", "proj", "svcacct", "None"})
+
+
+def _mask(match: re.Match[str]) -> str:
+    tail = match.group(0)[3:].rstrip("-.")
+    return match.group(0) if tail in _PLACEHOLDER_TAILS else "sk-" + REDACTED
+
+
+def mask_message(message: str) -> str:
+    """``message`` with every key-shaped run replaced by ``sk-`` and the redaction mark.
+
+    A bare key-kind prefix followed by nothing but dots (``sk-admin-...``, the hint in a fix)
+    is left as it is: it carries no key character.
+    """
+    return KEY_PATTERN.sub(_mask, message)
 
 
 class RotatorError(Exception):
-    """Base of every rotator error. ``step`` names the rotation step, when known."""
+    """Base of every rotator error. ``step`` names the rotation step, when known.
+
+    The message is masked here, once, for every error in the tree: key-shaped text never
+    survives into ``str(error)``, ``error.args`` or a formatted traceback.
+    """
 
     exit_code = 1
 
     def __init__(self, message: str, *, step: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        masked = mask_message(str(message))
+        super().__init__(masked)
+        self.message = masked
         self.step = step
 
     def __str__(self) -> str:

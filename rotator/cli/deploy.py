@@ -86,9 +86,15 @@ def init(
     from rotator.provisioning.checks import KeySource, validate_init_request
 
     with errors_to_exit(output, secret_id):
+        from rotator.domain.ids import looks_like_key
         from rotator.errors import ConfigError
 
         existing_key = None
+        if from_env is not None and looks_like_key(from_env):
+            raise ConfigError(
+                "--from-env takes the name of an environment variable that holds the key, not "
+                "the key itself; export the key (e.g. OPENAI_API_KEY) and pass its name"
+            )
         if from_env is not None:
             raw = os.environ.get(from_env, "")
             if not raw.strip():

@@ -7,7 +7,7 @@ with it too, so a URL that bypassed Settings is refused the same way.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from rotator.errors import ConfigError
 
@@ -44,4 +44,30 @@ def validate_base_url(url: str) -> str:
             f"OpenAI base URL {_shown(url)!r} uses plain http on a non-loopback host; use https "
             "(plain http is only allowed for 127.0.0.0/8, ::1 and localhost)"
         )
+    problem = _extra_parts(url.strip())
+    if problem is not None:
+        raise ConfigError(
+            f"OpenAI base URL {_shown(url)!r} has {problem}; give only scheme, host, port and "
+            f"path, e.g. {DEFAULT_OPENAI_BASE_URL}"
+        )
     return url.strip().rstrip("/")
+
+
+def _extra_parts(url: str) -> str | None:
+    """What a base URL carries beyond scheme, host, port and a plain path, or None.
+
+    Paths are appended to the base URL, so a query or fragment would swallow them, userinfo
+    would replace the admin key's Bearer header with Basic auth, and dot segments would let
+    the URL address another path than the one it shows.
+    """
+    parts = urlsplit(url)
+    if "?" in url:
+        return "a query (?...)"
+    if "#" in url:
+        return "a fragment (#...)"
+    if "@" in parts.netloc:
+        return "a user name or password (user@host)"
+    segments = unquote(parts.path).replace("\\", "/").split("/")
+    if any(segment in {".", ".."} for segment in segments):
+        return "a '.' or '..' path segment"
+    return None

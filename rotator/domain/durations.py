@@ -11,6 +11,11 @@ _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 #: No timeout, grace period, margin or key lifetime rotator takes is sensibly longer than this.
 MAX_DURATION = timedelta(days=365)
+#: Twice the rotation Lambda's time budget (5 minutes; the template's Timeout is 180 s): a
+#: rotation step may still be running on anything younger. ``recover`` leaves a younger pending
+#: version alone (unless forced), and ``prune --margin`` / ROTATOR_ORPHAN_MARGIN may not go
+#: below it, so a running createSecret's new, not yet recorded account is never an "orphan".
+MIN_SAFE_AGE = timedelta(minutes=10)
 
 
 def parse_duration(text: str, *, name: str) -> timedelta:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rotator.domain.ids import check_secret_reference, looks_like_key
 from rotator.domain.models import AWSCURRENT, AWSPENDING, ServiceAccount
 from rotator.domain.naming import parse_service_account_name
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
@@ -23,7 +24,9 @@ from rotator.errors import (
     UnknownVersionError,
 )
 
-_TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
+#: ClientRequestToken as RotateSecret accepts it: 32-64 characters (printable ASCII, no space:
+#: the same set a rotator-made name carries, see ``naming``).
+_TOKEN = re.compile(r"^[\x21-\x7e]{32,64}$")
 _ROTATION_TOKEN = re.compile(r"^[A-Za-z0-9-]{36,256}$")
 #: DescribeSecret's limit for a SecretId (a name or an ARN).
 MAX_SECRET_ID = 2048
@@ -68,10 +71,17 @@ def parse_event(event: Any) -> RotationEvent:
             f"rotation event's SecretId is {len(secret_id)} characters; a secret name or ARN "
             f"has at most {MAX_SECRET_ID}: send the secret's ARN"
         )
+    check_secret_reference(secret_id, field="the rotation event's SecretId")
     token = event.get("ClientRequestToken")
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ConfigError(
-            "rotation event has no valid ClientRequestToken (32-64 letters, digits, hyphens)"
+            "rotation event has no valid ClientRequestToken (32-64 printable characters, "
+            "no spaces, as RotateSecret takes it)"
+        )
+    if looks_like_key(token):
+        raise ConfigError(
+            "rotation event's ClientRequestToken holds an API key, not a version id; send the "
+            "token RotateSecret returned"
         )
     rotation_token_raw = event.get("RotationToken")
     rotation_token = None
@@ -96,7 +106,7 @@ def prune_target(event: Any) -> str | None:
     secret_id = event.get("SecretId")
     if not isinstance(secret_id, str) or not secret_id.strip():
         raise ConfigError('prune event has no SecretId; send {"Action": "prune", "SecretId": ARN}')
-    return secret_id
+    return check_secret_reference(secret_id, field="the prune event's SecretId")
 
 
 class Decision(enum.Enum):

@@ -1,7 +1,10 @@
 """``rotator recover`` and ``rotator prune``: plans of deletions, shown first, applied on ``--yes``.
 
 recover: a stuck rotation (AWSPENDING on a version other than AWSCURRENT) blocks every later
-rotation. Its key (if it got one) is deleted, then the AWSPENDING label is removed.
+rotation. A pending version younger than :data:`~rotator.domain.durations.MIN_SAFE_AGE` may be
+a rotation still running, so it is refused unless forced. The AWSPENDING label is removed
+first, then the version's key (if it got one) is deleted; if the label cannot be removed, or
+the version was promoted meanwhile, nothing is deleted.
 
 prune: retiring keys whose grace period has passed, and orphans — rotator-made service
 accounts of this secret that no version records, older than a safety margin.
@@ -16,10 +19,12 @@ from datetime import timedelta
 import structlog
 
 from rotator.domain import protocol
+from rotator.domain.durations import MIN_SAFE_AGE, format_duration
 from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS, DeleteOutcome
 from rotator.domain.naming import service_account_name
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import CleanupError, RotatorError
+from rotator.errors import CleanupError, RotationInProgressError, RotatorError
+from rotator.ports import VersionHistory
 from rotator.rotation.context import RotationContext
 
 log = structlog.get_logger("rotator.maintenance")
@@ -79,8 +84,31 @@ def _value(
     return RotatorSecret.parse_or_none(ctx.store.get_value(arn, version_id=version_id, stage=stage))
 
 
-def plan_recover(ctx: RotationContext, secret_id: str) -> Plan:
-    """What it takes to clear a stuck rotation of ``secret_id``."""
+def _refuse_if_young(
+    ctx: RotationContext, arn: str, name: str, stuck: str, min_age: timedelta
+) -> None:
+    """Refuse a pending version younger than ``min_age``: its rotation may still be running."""
+    history = ctx.store if isinstance(ctx.store, VersionHistory) else None
+    created = history.version_dates(arn).get(stuck) if history is not None else None
+    age = None if created is None else ctx.clock.now() - created
+    if age is not None and age >= min_age:
+        return
+    seen = "of unknown age" if age is None else f"{format_duration(age)} old"
+    raise RotationInProgressError(
+        f"pending version {stuck} of {name} is {seen}, younger than {format_duration(min_age)} "
+        "(twice the rotation Lambda's timeout): its rotation may still be running; wait and "
+        "retry, or pass --force if you know no rotation of this secret is running"
+    )
+
+
+def plan_recover(
+    ctx: RotationContext,
+    secret_id: str,
+    *,
+    min_age: timedelta = MIN_SAFE_AGE,
+    force: bool = False,
+) -> Plan:
+    """What it takes to clear a stuck rotation of ``secret_id`` (refused while it is young)."""
     description = ctx.store.describe(secret_id)
     arn = description.arn
     stuck = protocol.stuck_pending(description.versions)
@@ -88,7 +116,13 @@ def plan_recover(ctx: RotationContext, secret_id: str) -> Plan:
     current = _value(ctx, arn, current_id, AWSCURRENT)
     if stuck is None or current is None:
         return Plan(description.name, arn, None, notes=("no rotation is stuck",))
-    actions: list[Action] = []
+    if not force:
+        _refuse_if_young(ctx, arn, description.name, stuck, min_age)
+    # The label goes first: a finishSecret racing this recover then fails its guard instead of
+    # promoting a key recover is about to delete (M4).
+    actions: list[Action] = [
+        Action(ActionKind.REMOVE_PENDING_LABEL, stuck, "unblocks the next rotation")
+    ]
     pending = _value(ctx, arn, stuck, AWSPENDING)
     keep = protocol.recorded_service_accounts(current)
     name = service_account_name(arn, stuck)
@@ -110,7 +144,6 @@ def plan_recover(ctx: RotationContext, secret_id: str) -> Plan:
         actions.append(
             Action(ActionKind.DELETE_API_KEY, pending.key_id, f"held by stuck version {stuck}")
         )
-    actions.append(Action(ActionKind.REMOVE_PENDING_LABEL, stuck, "unblocks the next rotation"))
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
@@ -123,13 +156,19 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
     current = _value(ctx, arn, current_id, AWSCURRENT)
     if current is None:
         return Plan(description.name, arn, None, notes=("AWSCURRENT holds no value",))
-    pending = _value(ctx, arn, description.version_with(AWSPENDING), AWSPENDING)
+    pending_id = description.version_with(AWSPENDING)
+    # AWSPENDING left on the AWSCURRENT version after a finished rotation is no rotation at all.
+    pending = None if pending_id == current_id else _value(ctx, arn, pending_id, AWSPENDING)
     previous = _value(ctx, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
     accounts = ctx.admin_for(current).list_service_accounts(current.project_id)
     live = {a.id for a in accounts}
     now = ctx.clock.now()
     due, later = protocol.split_due(current.retiring, now=now)
-    in_use = protocol.recorded_service_accounts(replace(current, retiring=later), pending)
+    # A pending value re-records the current retiring list, so only its own key counts as in
+    # use: counting all of it would keep every due key alive while AWSPENDING exists (M5).
+    in_use = protocol.recorded_service_accounts(replace(current, retiring=later))
+    if pending is not None and pending.service_account_id:
+        in_use |= {pending.service_account_id}
     actions: list[Action] = []
     for entry in due:
         if entry.key_id == current.key_id or entry.service_account_id in in_use:
@@ -165,8 +204,19 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
+def _promoted_meanwhile(ctx: RotationContext, arn: str, version_id: str) -> str | None:
+    """Why to stop, if the version whose label was removed became AWSCURRENT meanwhile."""
+    if AWSCURRENT in ctx.store.describe(arn).versions.get(version_id, frozenset()):
+        return f"version {version_id} was promoted to AWSCURRENT meanwhile: its key is in use"
+    return None
+
+
 def apply_plan(ctx: RotationContext, plan: Plan) -> list[str]:
-    """Carry out a plan; every action is tried, failures are reported together."""
+    """Carry out a plan; failures are reported together.
+
+    Every action is tried, except after a label removal that failed (or found the version
+    promoted meanwhile): then no key is deleted.
+    """
     done: list[str] = []
     failed: list[str] = []
     admin = None
@@ -175,12 +225,18 @@ def apply_plan(ctx: RotationContext, plan: Plan) -> list[str]:
             ctx.store.get_value(plan.secret_arn, stage=AWSCURRENT)
         )
         admin = ctx.admin_for(current) if current is not None else None
+    stop: str | None = None
     for action in plan.actions:
+        if stop is not None:
+            failed.append(f"{action.describe()}: skipped ({stop})")
+            continue
         try:
             if action.kind is ActionKind.REMOVE_PENDING_LABEL:
+                stop = "the AWSPENDING label could not be removed"
                 ctx.store.move_stage(
                     plan.secret_arn, AWSPENDING, to_version=None, from_version=action.target
                 )
+                stop = _promoted_meanwhile(ctx, plan.secret_arn, action.target)
                 outcome = "done"
             elif admin is None or plan.project_id is None:
                 raise CleanupError("no admin key to act with")

@@ -10,17 +10,34 @@ from rotator.clock import Clock
 from rotator.domain import protocol
 from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import RemoteRotationError
+from rotator.errors import ConfigError, RemoteRotationError
 from rotator.ports import SecretStore
 from rotator.retry import poll_until
 from rotator.rotation.results import RotationReport, RotationStatus
 
 
 def choose_mode(description: SecretDescription, requested: str | None) -> str:
-    """``remote`` or ``local``: as requested, else remote when the secret has a rotation Lambda."""
+    """``remote`` or ``local``: as requested, else remote when the secret's rotation is on.
+
+    RotateSecret turns a secret's automatic rotation back on, so a secret whose rotation was
+    switched off (``rotator schedule --off``) is rotated locally, and ``--remote`` is refused.
+    """
+    if requested == "remote":
+        refuse_if_rotation_off(description)
     if requested is not None:
         return requested
-    return "remote" if description.rotation_lambda_arn is not None else "local"
+    remote = description.rotation_lambda_arn is not None and description.rotation_enabled
+    return "remote" if remote else "local"
+
+
+def refuse_if_rotation_off(description: SecretDescription) -> None:
+    """Refuse a remote rotation of a secret whose rotation is switched off (it would turn it on)."""
+    if not description.rotation_enabled:
+        raise ConfigError(
+            f"rotation of {description.name} is switched off (RotationEnabled is false) and "
+            "RotateSecret would turn it back on; rotate it here with `rotator rotate --local "
+            f"{description.name}`, or turn rotation on first with `rotator schedule`"
+        )
 
 
 def rotate_remotely(
@@ -34,6 +51,7 @@ def rotate_remotely(
     clock = clock or Clock()
     started = clock.monotonic()
     description = store.describe(secret_id)
+    refuse_if_rotation_off(description)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
     previous = RotatorSecret.parse_or_none(store.get_value(description.arn, stage=AWSCURRENT))
     rotated_before = description.last_rotated

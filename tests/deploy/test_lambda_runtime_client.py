@@ -130,16 +130,7 @@ def test_runtime_client_runs_a_full_rotation_from_the_unzipped_package(
         ({"Step": "rotateSecret"}, "rotateSecret"),
         ({"Step": "createSecret", "SecretId": None}, "SecretId"),
         ({"Step": "createSecret", "ClientRequestToken": KEY}, "ClientRequestToken"),
-        pytest.param(
-            {"Step": "createSecret", "SecretId": KEY},
-            "SecretId",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 10 M1 (rotator/errors.py, another branch): SecretNotFoundError "
-                "quotes the SecretId, so a key pasted there reaches errorMessage and the "
-                "runtime's log; remove this mark when masking lands",
-            ),
-        ),
+        ({"Step": "createSecret", "SecretId": KEY}, "SecretId"),
     ],
     ids=["unknown-step", "no-secret-id", "key-as-token", "key-as-secret-id"],
 )

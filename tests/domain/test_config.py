@@ -106,3 +106,51 @@ def test_a_refused_base_url_is_quoted_without_its_credentials() -> None:
         validate_base_url("http://me:hunter2@example.com/v1")
     assert "hunter2" not in str(caught.value)
     assert "example.com" in str(caught.value)
+
+
+def test_settings_refuse_a_key_as_the_admin_key_secret_id_naming_the_variable() -> None:
+    """ROTATOR_ADMIN_KEY_SECRET_ID (or the flag) holding a key: one line naming it, no echo."""
+    key = "sk-admin-" + "k3Y" * 20
+    with pytest.raises(ConfigError, match="ROTATOR_ADMIN_KEY_SECRET_ID") as caught:
+        Settings.from_env({"ROTATOR_ADMIN_KEY_SECRET_ID": key}, allow_env_admin_key=False)
+    assert key not in str(caught.value)
+    with pytest.raises(ConfigError, match="--admin-key-secret-id"):
+        Settings().with_overrides(admin_key_secret_id=key)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://127.0.0.1/v1?x=1", "a query"),
+        ("https://api.openai.com/v1?", "a query"),
+        ("https://api.openai.com/v1#frag", "a fragment"),
+        ("https://user:pw@api.openai.com/v1", "a user name or password"),
+        ("http://me@127.0.0.1/v1", "a user name or password"),
+        ("https://api.openai.com/v1/../x", "'..' path segment"),
+        ("https://api.openai.com/./v1", "'.' or '..'"),
+        ("https://api.openai.com/v1/%2e%2e/x", "'..' path segment"),
+    ],
+)
+def test_base_urls_with_a_query_fragment_userinfo_or_dot_segments_are_refused(
+    url: str, fragment: str
+) -> None:
+    """The base URL is a prefix for paths: anything that would bend those paths is refused (L3)."""
+    with pytest.raises(ConfigError, match=fragment) as caught:
+        validate_base_url(url)
+    assert "pw@" not in str(caught.value)
+    assert "e.g. https://api.openai.com/v1" in str(caught.value)
+
+
+def test_a_dotted_host_or_path_name_is_still_a_base_url() -> None:
+    """Dots inside a segment (a versioned path, a host name) are not dot segments."""
+    assert validate_base_url("https://proxy.example.com/openai.v1/v1/") == (
+        "https://proxy.example.com/openai.v1/v1"
+    )
+
+
+def test_an_orphan_margin_below_twice_the_lambda_timeout_is_refused() -> None:
+    """ROTATOR_ORPHAN_MARGIN below 10m would let prune delete a running rotation's account."""
+    with pytest.raises(ConfigError, match="ROTATOR_ORPHAN_MARGIN 5m is below the floor of 10m"):
+        Settings.from_env({"ROTATOR_ORPHAN_MARGIN": "5m"}, allow_env_admin_key=False)
+    ok = Settings.from_env({"ROTATOR_ORPHAN_MARGIN": "10m"}, allow_env_admin_key=False)
+    assert ok.orphan_margin == timedelta(minutes=10)

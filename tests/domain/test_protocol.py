@@ -219,3 +219,47 @@ def test_split_due_and_replaced_version() -> None:
     assert later == (late,)
     assert protocol.replaced_version(secret(early, late)) == CUR
     assert protocol.replaced_version(secret()) is None
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "abc_def_ghi_jkl_mno_pqr_stu_vwx_yz",  # underscores, as AWS accepts them
+        "x" * 32,
+        "A.b:c/d+e=f@g!h~" * 4,  # 64 printable characters
+        "11111111-2222-3333-4444-555555555555",
+    ],
+)
+def test_parse_event_accepts_a_client_request_token_as_aws_does(token: str) -> None:
+    """ClientRequestToken: 32-64 printable characters (RotateSecret's rule), underscores too."""
+    event = parse_event({"Step": "createSecret", "SecretId": "arn:x", "ClientRequestToken": token})
+    assert event.token == token
+
+
+@pytest.mark.parametrize("token", ["x" * 31, "x" * 65, "a" * 20 + " " + "b" * 20, "é" * 40])
+def test_parse_event_refuses_a_token_aws_would_refuse(token: str) -> None:
+    """Shorter than 32, longer than 64, spaces or non-ASCII: refused naming the field."""
+    with pytest.raises(ConfigError, match="ClientRequestToken"):
+        parse_event({"Step": "createSecret", "SecretId": "arn:x", "ClientRequestToken": token})
+
+
+KEY = "sk-svcacct-" + "Q7" * 20
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"Step": "createSecret", "SecretId": KEY, "ClientRequestToken": TOKEN}, "SecretId"),
+        ({"Step": "createSecret", "SecretId": "arn:x", "ClientRequestToken": KEY}, "Token"),
+        ({"Action": "prune", "SecretId": KEY}, "SecretId"),
+    ],
+)
+def test_a_key_pasted_into_an_event_field_is_refused_naming_the_field(
+    event: dict[str, str], field: str
+) -> None:
+    """SecretId or ClientRequestToken holding a key: refused, the field named, the key not."""
+    parse = protocol.prune_target if "Action" in event else parse_event
+    with pytest.raises(ConfigError, match=field) as caught:
+        parse(event)
+    assert KEY not in str(caught.value)
+    assert "holds an API key" in str(caught.value)

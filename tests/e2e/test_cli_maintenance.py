@@ -38,14 +38,42 @@ def test_recover_dry_run_then_yes_unblocks_the_next_rotation(stack: Stack) -> No
     assert code == 2
     assert "in progress" in err
     before = stack.snapshot()
-    code, out, _ = run("recover", stack.secret)
+    code, out, _ = run("recover", stack.secret, "--force")
     assert code == 0
     assert f"would remove pending label {token}" in out
     assert stack.snapshot() == before
-    code, out, _ = run("recover", stack.secret, "--yes", "--output", "json")
+    code, out, _ = run("recover", stack.secret, "--yes", "--force", "--output", "json")
     assert code == 0
     assert json.loads(out)["applied"] is True
     assert run("rotate", stack.secret, "--local")[0] == 0
+
+
+def test_recover_refuses_a_young_pending_version_without_force(stack: Stack) -> None:
+    """A version that became AWSPENDING moments ago may be a running rotation: exit 2 (M4)."""
+    token = stack.aws.seed_pending_version(stack.arn)
+    before = stack.snapshot()
+    code, out, err = run("recover", stack.secret, "--yes")
+    assert code == 2
+    assert out == ""
+    assert f"pending version {token}" in err
+    assert "younger than 10m" in err
+    assert "--force" in err
+    assert stack.snapshot() == before
+    code, _, err = run("recover", stack.secret, "--yes", "--min-age", "1h")
+    assert code == 2
+    assert "younger than 1h" in err
+
+
+@pytest.mark.parametrize("margin", ["0", "9m", "599s"])
+def test_prune_refuses_a_margin_below_the_floor(stack: Stack, margin: str) -> None:
+    """`prune --margin` below twice the Lambda timeout is refused before any call (L16)."""
+    stack.aws.seed_pending_version(stack.arn)
+    code, out, err = run("prune", stack.secret, "--margin", margin, "--yes")
+    assert code == 2
+    assert out == ""
+    assert "--margin" in err
+    assert "below the floor of 10m" in err
+    assert run("prune", stack.secret, "--margin", "10m")[0] == 0
 
 
 def test_prune_lists_nothing_on_a_clean_secret(stack: Stack) -> None:

@@ -12,8 +12,12 @@ from rotator.rotation.maintenance import apply_plan, plan_prune, plan_recover
 
 
 def recover(engine: RotationEngine, secret_id: str) -> list[str]:
-    """``rotator recover SECRET_ID --yes``: delete the stuck version's key, drop AWSPENDING."""
-    return apply_plan(engine.ctx, plan_recover(engine.ctx, secret_id))
+    """``rotator recover SECRET_ID --yes --force``: drop AWSPENDING, delete the stuck key.
+
+    Forced: the scenarios call it only once the attempt that left AWSPENDING has crashed, so
+    no rotation is running whatever the version's age.
+    """
+    return apply_plan(engine.ctx, plan_recover(engine.ctx, secret_id, force=True))
 
 
 def prune(engine: RotationEngine, secret_id: str) -> list[str]:

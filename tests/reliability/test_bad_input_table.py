@@ -309,13 +309,13 @@ LAMBDA_CASES = [
         "token missing",
         lambda s, t: {"Step": "createSecret", "SecretId": s.arn},
         "no valid ClientRequestToken",
-        "32-64 letters, digits, hyphens",
+        "32-64 printable characters",
     ),
     LambdaCase(
         "token of the wrong type",
         lambda s, t: {"Step": "createSecret", "SecretId": s.arn, "ClientRequestToken": 7},
         "no valid ClientRequestToken",
-        "32-64 letters, digits, hyphens",
+        "32-64 printable characters",
     ),
     LambdaCase(
         "SecretId blank",

@@ -5,17 +5,23 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import httpx
+import pytest
+
+from rotator.domain.durations import MIN_SAFE_AGE
 from rotator.domain.naming import service_account_name
 from rotator.domain.protocol import Step
+from rotator.errors import CleanupError, RotationInProgressError
 from rotator.rotation.local import rotate_locally
 from rotator.rotation.maintenance import ActionKind, apply_plan, plan_prune, plan_recover
 from tests.rotation.conftest import World
 
 
-def stuck_rotation(world: World) -> str:
-    """A local rotation abandoned after createSecret: AWSPENDING holds a live new key."""
+def stuck_rotation(world: World, *, age: timedelta = MIN_SAFE_AGE) -> str:
+    """A local rotation abandoned after createSecret ``age`` ago: AWSPENDING holds a live key."""
     token = str(uuid.uuid4())
     world.engine().run_step(world.event(Step.CREATE, token), token_may_be_new=True)
+    world.advance(age.total_seconds())
     return token
 
 
@@ -25,8 +31,8 @@ def test_recover_plan_is_a_dry_run_until_applied(world: World) -> None:
     before = world.snapshot()
     plan = plan_recover(world.engine().ctx, world.arn)
     kinds = [a.kind for a in plan.actions]
-    assert kinds == [ActionKind.DELETE_SERVICE_ACCOUNT, ActionKind.REMOVE_PENDING_LABEL]
-    assert plan.actions[-1].target == token
+    assert kinds == [ActionKind.REMOVE_PENDING_LABEL, ActionKind.DELETE_SERVICE_ACCOUNT]
+    assert plan.actions[0].target == token
     assert world.snapshot() == before
 
 
@@ -47,6 +53,7 @@ def test_recover_finds_an_account_made_before_a_crashed_put(world: World) -> Non
     world.store.enable_rotation(world.arn, "arn:aws:lambda:us-east-1:123456789012:function:r")
     token = world.store.start_rotation(world.arn)
     world.emulator.add_service_account(world.project_id, service_account_name(world.arn, token))
+    world.advance(MIN_SAFE_AGE.total_seconds())
     engine = world.engine()
     apply_plan(engine.ctx, plan_recover(engine.ctx, world.arn))
     assert world.accounts() == [world.seeded_account]
@@ -119,3 +126,105 @@ def test_a_failing_orphan_delete_does_not_block_the_rotation(world: World) -> No
     engine = world.engine()
     apply_plan(engine.ctx, plan_prune(engine.ctx, world.arn))
     assert world.accounts() == [world.current()["service_account_id"]]
+
+
+def test_prune_deletes_a_due_key_while_awspending_sits_on_the_current_version(
+    world: World,
+) -> None:
+    """AWSPENDING left on AWSCURRENT after a rotation does not keep due keys alive (M5)."""
+    engine = world.engine(grace_period=timedelta(hours=24))
+    rotate_locally(engine, world.arn)
+    current_id = next(v for v, s in world.store.versions(world.arn).items() if "AWSCURRENT" in s)
+    world.store.move_stage(world.arn, "AWSPENDING", to_version=current_id, from_version=None)
+    world.advance(2 * 86400)
+    plan = plan_prune(engine.ctx, world.arn)
+    assert [a.target for a in plan.actions] == [world.seeded_account]
+    apply_plan(engine.ctx, plan)
+    assert not world.emulator.key_works(world.seeded_value)
+    assert world.emulator.key_works(world.current()["api_key"])
+
+
+def test_prune_deletes_a_due_key_while_a_rotation_is_stuck_but_spares_the_pending_key(
+    world: World,
+) -> None:
+    """A stuck attempt re-records the due key; prune deletes it and keeps only the pending key."""
+    engine = world.engine(grace_period=timedelta(hours=24))
+    rotate_locally(engine, world.arn)
+    world.advance(2 * 86400)
+    token = stuck_rotation(world)
+    pending_account = world.value_at(token)["service_account_id"]  # type: ignore[index]
+    plan = plan_prune(engine.ctx, world.arn)
+    targets = [a.target for a in plan.actions]
+    assert world.seeded_account in targets
+    assert pending_account not in targets
+    apply_plan(engine.ctx, plan)
+    assert not world.emulator.key_works(world.seeded_value)
+    assert pending_account in world.accounts()
+
+
+def test_recover_refuses_a_pending_version_younger_than_the_safe_age(world: World) -> None:
+    """A pending version younger than twice the Lambda timeout may be a running rotation (M4)."""
+    token = stuck_rotation(world, age=timedelta(minutes=3))
+    before = world.snapshot()
+    with pytest.raises(RotationInProgressError, match="--force") as caught:
+        plan_recover(world.engine().ctx, world.arn)
+    assert "3m old, younger than 10m" in str(caught.value)
+    assert token in str(caught.value)
+    assert world.snapshot() == before
+    plan = plan_recover(world.engine().ctx, world.arn, min_age=timedelta(minutes=2))
+    assert plan.actions[0].kind is ActionKind.REMOVE_PENDING_LABEL
+
+
+def test_recover_force_clears_a_young_pending_version(world: World) -> None:
+    """--force: the operator knows no rotation runs; the young version is cleared."""
+    token = stuck_rotation(world, age=timedelta(0))
+    engine = world.engine()
+    apply_plan(engine.ctx, plan_recover(engine.ctx, world.arn, force=True))
+    assert "AWSPENDING" not in world.store.versions(world.arn)[token]
+    assert world.accounts() == [world.seeded_account]
+
+
+def test_recover_removes_the_label_before_it_deletes_the_key(world: World) -> None:
+    """When the pending key's account is deleted, AWSPENDING is already gone from its version."""
+    token = stuck_rotation(world)
+    at_delete: list[frozenset[str]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            at_delete.append(world.store.versions(world.arn)[token])
+        return world.emulator.handle(request)
+
+    world.http = httpx.Client(transport=httpx.MockTransport(handle))
+    engine = world.engine()
+    apply_plan(engine.ctx, plan_recover(engine.ctx, world.arn))
+    assert at_delete
+    assert all("AWSPENDING" not in stages for stages in at_delete)
+    assert world.accounts() == [world.seeded_account]
+
+
+def test_recover_racing_finish_secret_deletes_no_key_the_promotion_made_current(
+    world: World,
+) -> None:
+    """GIVEN finishSecret promotes the pending version between recover's plan and its apply
+    WHEN recover applies THEN the now-current key is not deleted, and the error says why (M4).
+    """
+    token = str(uuid.uuid4())
+    engine = world.engine()
+    for step in (Step.CREATE, Step.SET, Step.TEST):
+        engine.run_step(world.event(step, token), token_may_be_new=step is Step.CREATE)
+    world.advance(MIN_SAFE_AGE.total_seconds())
+    plan = plan_recover(engine.ctx, world.arn)
+    promoted = False
+
+    def finish_first(operation: str, _secret: str) -> None:
+        nonlocal promoted
+        if operation == "UpdateSecretVersionStage" and not promoted:
+            promoted = True
+            world.store.before_call = None
+            engine.run_step(world.event(Step.FINISH, token))
+
+    world.store.before_call = finish_first
+    with pytest.raises(CleanupError, match="promoted to AWSCURRENT meanwhile"):
+        apply_plan(engine.ctx, plan)
+    assert "AWSCURRENT" in world.store.versions(world.arn)[token]
+    assert world.emulator.key_works(world.current()["api_key"])

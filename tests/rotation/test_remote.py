@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from rotator.domain.models import SecretDescription
 from rotator.domain.protocol import RotationEvent, Step
-from rotator.errors import RemoteRotationError, RotationInProgressError
-from rotator.rotation.remote import rotate_remotely
+from rotator.errors import ConfigError, RemoteRotationError, RotationInProgressError
+from rotator.rotation.remote import choose_mode, rotate_remotely
 from tests.rotation.conftest import World
 
 LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
@@ -76,3 +77,44 @@ def test_remote_rotation_completes_when_aws_leaves_awspending_on_the_new_version
     assert world.store.versions(world.arn)[report.version_id] == frozenset(
         {"AWSCURRENT", "AWSPENDING"}
     )
+
+
+def _description(*, enabled: bool, lambda_arn: str | None = LAMBDA_ARN) -> SecretDescription:
+    return SecretDescription(
+        arn="arn:s", name="openai/app", versions={}, rotation_enabled=enabled,
+        rotation_lambda_arn=lambda_arn,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("enabled", "lambda_arn", "requested", "mode"),
+    [
+        (True, LAMBDA_ARN, None, "remote"),
+        (False, LAMBDA_ARN, None, "local"),  # switched off: never RotateSecret by default
+        (False, None, None, "local"),
+        (False, LAMBDA_ARN, "local", "local"),
+        (True, LAMBDA_ARN, "local", "local"),
+    ],
+)
+def test_rotate_picks_remote_only_while_rotation_is_on(
+    enabled: bool, lambda_arn: str | None, requested: str | None, mode: str
+) -> None:
+    """A Lambda alone is not enough: RotationEnabled false means a local rotation (L14)."""
+    assert choose_mode(_description(enabled=enabled, lambda_arn=lambda_arn), requested) == mode
+
+
+def test_remote_is_refused_when_rotation_is_off() -> None:
+    """--remote on a secret whose rotation is off is refused: RotateSecret would turn it on."""
+    with pytest.raises(ConfigError, match="switched off") as caught:
+        choose_mode(_description(enabled=False), "remote")
+    assert "rotator rotate --local" in str(caught.value)
+
+
+def test_rotate_never_turns_switched_off_rotation_back_on(world: World) -> None:
+    """After `schedule --off` (CancelRotateSecret), rotate_remotely refuses before RotateSecret."""
+    lambda_like(world)
+    world.store.cancel_rotation(world.arn)
+    with pytest.raises(ConfigError, match="RotationEnabled is false"):
+        rotate_remotely(world.store, world.arn, timeout=5, clock=world.retry_clock())
+    assert not world.store.describe(world.arn).rotation_enabled
+    assert world.current()["key_id"] == world.seeded_key_id
