@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from rotator.domain.ids import check_secret_reference, looks_like_key
-from rotator.domain.models import AWSCURRENT, AWSPENDING, ServiceAccount
+from rotator.domain.models import AWSCURRENT, AWSPENDING, ApiKeyInfo, ServiceAccount
 from rotator.domain.naming import parse_service_account_name
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
@@ -278,4 +278,24 @@ def orphans(
         if parsed.token == spare_token or account.created_at > cutoff:
             continue
         found.append(account)
+    return found
+
+
+def orphan_keys(
+    keys: Sequence[ApiKeyInfo],
+    *,
+    secret_arn: str,
+    recorded: frozenset[str],
+    now: datetime,
+    margin: timedelta,
+) -> list[ApiKeyInfo]:
+    """Rotator-made keys of this secret that no version records, older than ``margin``."""
+    cutoff = (now - margin).timestamp()
+    found = []
+    for info in keys:
+        parsed = parse_service_account_name(info.name)
+        if parsed is None or not parsed.belongs_to(secret_arn) or info.id in recorded:
+            continue
+        if info.created_at <= cutoff:
+            found.append(info)
     return found

@@ -7,6 +7,7 @@ the secret's current key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -15,6 +16,7 @@ from rotator.domain import protocol
 from rotator.domain.models import (
     AWSCURRENT,
     AWSPENDING,
+    ApiKeyInfo,
     DeleteOutcome,
     SecretDescription,
     ServiceAccount,
@@ -61,6 +63,31 @@ def prune_orphans(
             log.warning("orphan_not_deleted", service_account_id=orphan.id, error=str(error))
             continue
         log.info("orphan_deleted", service_account_id=orphan.id, reason="unrecorded")
+
+
+def prune_orphan_keys(
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    current: RotatorSecret,
+    listing: Sequence[ApiKeyInfo],
+    now: datetime,
+    margin: timedelta,
+) -> None:
+    """Delete this secret's old unrecorded keys (a crashed run's), from a listing in hand."""
+    for orphan in protocol.orphan_keys(
+        listing,
+        secret_arn=secret_arn,
+        recorded=protocol.recorded_keys(current),
+        now=now,
+        margin=margin,
+    ):
+        try:
+            how = expire_now(admin, current.project_id, orphan.id)
+        except RotatorError as error:  # pruning is a courtesy here; `rotator prune` retries
+            log.warning("orphan_key_not_deleted", key_id=orphan.id, error=str(error))
+            continue
+        log.info("orphan_key_deleted", key_id=orphan.id, how=how, reason="unrecorded")
 
 
 def delete_made_for(ctx: RotationContext, arn: str, token: str) -> tuple[list[str], list[str]]:

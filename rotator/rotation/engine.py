@@ -137,6 +137,14 @@ class RotationEngine:
         admin = self.ctx.admin_for(current)
         proof = prove_current(self.ctx, admin, secret_name=description.name, current=current)
         now = self.ctx.clock.now()
+        cleanup.prune_orphan_keys(
+            admin,
+            secret_arn=arn,
+            current=current,
+            listing=proof.listing,
+            now=now,
+            margin=self.ctx.policy.orphan_margin,
+        )
         due, _later = protocol.split_due(current.retiring, now=now)
         settled = retire_entries(
             admin,

@@ -20,12 +20,13 @@ import structlog
 
 from rotator.domain import protocol
 from rotator.domain.durations import MIN_SAFE_AGE, format_duration
-from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS, DeleteOutcome
+from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.domain.naming import service_account_name
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import CleanupError, RotationInProgressError, RotatorError
 from rotator.ports import VersionHistory
 from rotator.rotation.context import RotationContext
+from rotator.rotation.retire import Inventory, deletable_account, expire_now
 
 log = structlog.get_logger("rotator.maintenance")
 
@@ -125,10 +126,14 @@ def plan_recover(
     ]
     pending = _value(ctx, arn, stuck, AWSPENDING)
     keep = protocol.recorded_service_accounts(current)
+    recorded_keys = protocol.recorded_keys(current)
     name = service_account_name(arn, stuck)
-    for account in ctx.admin_for(current).list_service_accounts(current.project_id):
+    admin = ctx.admin_for(current)
+    doomed: set[str] = set()
+    for account in admin.list_service_accounts(current.project_id):
         is_pending_key = pending is not None and account.id == pending.service_account_id
         if (is_pending_key or account.name == name) and account.id not in keep:
+            doomed.add(account.id)
             actions.append(
                 Action(
                     ActionKind.DELETE_SERVICE_ACCOUNT,
@@ -136,14 +141,18 @@ def plan_recover(
                     f"made by the stuck rotation {stuck}",
                 )
             )
-    if (
-        pending is not None
-        and pending.service_account_id is None
-        and pending.key_id != current.key_id
-    ):
-        actions.append(
-            Action(ActionKind.DELETE_API_KEY, pending.key_id, f"held by stuck version {stuck}")
-        )
+    for info in admin.list_api_keys(current.project_id):
+        is_pending_key = pending is not None and info.id == pending.key_id
+        made_for_stuck = is_pending_key or info.name == name
+        # A key whose account goes with the stuck rotation goes with its account.
+        if (
+            made_for_stuck
+            and info.id not in recorded_keys
+            and info.service_account_id not in doomed
+        ):
+            actions.append(
+                Action(ActionKind.DELETE_API_KEY, info.id, f"made by the stuck rotation {stuck}")
+            )
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
@@ -160,39 +169,43 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
     # AWSPENDING left on the AWSCURRENT version after a finished rotation is no rotation at all.
     pending = None if pending_id == current_id else _value(ctx, arn, pending_id, AWSPENDING)
     previous = _value(ctx, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
-    accounts = ctx.admin_for(current).list_service_accounts(current.project_id)
-    live = {a.id for a in accounts}
+    admin = ctx.admin_for(current)
+    inventory = Inventory.fetch(admin, current.project_id)
     now = ctx.clock.now()
     due, later = protocol.split_due(current.retiring, now=now)
     # A pending value re-records the current retiring list, so only its own key counts as in
     # use: counting all of it would keep every due key alive while AWSPENDING exists (M5).
     in_use = protocol.recorded_service_accounts(replace(current, retiring=later))
-    if pending is not None and pending.service_account_id:
-        in_use |= {pending.service_account_id}
+    keys_in_use = protocol.recorded_keys(replace(current, retiring=later))
+    if pending is not None:
+        keys_in_use |= {pending.key_id}
+        if pending.service_account_id:
+            in_use |= {pending.service_account_id}
     actions: list[Action] = []
     for entry in due:
-        if entry.key_id == current.key_id or entry.service_account_id in in_use:
+        if (
+            entry.key_id in keys_in_use
+            or entry.in_project(current.project_id) != current.project_id
+        ):
             continue
-        if entry.service_account_id is not None:
-            if entry.service_account_id in live:
-                actions.append(
-                    Action(
-                        ActionKind.DELETE_SERVICE_ACCOUNT,
-                        entry.service_account_id,
-                        f"retiring key {entry.key_id}, due since {entry.not_after:%Y-%m-%d %H:%M}Z",
-                    )
+        since = f"due since {entry.not_after:%Y-%m-%d %H:%M}Z"
+        account = deletable_account(entry, secret_arn=arn, protected=in_use, inventory=inventory)
+        if account is not None:
+            actions.append(
+                Action(
+                    ActionKind.DELETE_SERVICE_ACCOUNT,
+                    account,
+                    f"rotator-made account of retiring key {entry.key_id}, {since}",
                 )
+            )
         else:
             actions.append(
-                Action(ActionKind.DELETE_API_KEY, entry.key_id, "retiring key past its time")
+                Action(ActionKind.DELETE_API_KEY, entry.key_id, f"retiring key, {since}")
             )
+    margin = ctx.policy.orphan_margin if margin is None else margin
     recorded = protocol.recorded_service_accounts(current, pending, previous)
     for orphan in protocol.orphans(
-        accounts,
-        secret_arn=arn,
-        recorded=recorded,
-        now=now,
-        margin=ctx.policy.orphan_margin if margin is None else margin,
+        list(inventory.accounts.values()), secret_arn=arn, recorded=recorded, now=now, margin=margin
     ):
         actions.append(
             Action(
@@ -201,6 +214,18 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
                 f"orphan {orphan.name}: no version of the secret records it",
             )
         )
+    recorded_keys = protocol.recorded_keys(current, pending, previous)
+    for info in protocol.orphan_keys(
+        inventory.keys, secret_arn=arn, recorded=recorded_keys, now=now, margin=margin
+    ):
+        if info.service_account_id not in {a.target for a in actions}:
+            actions.append(
+                Action(
+                    ActionKind.DELETE_API_KEY,
+                    info.id,
+                    f"orphan key {info.name}: no version of the secret records it",
+                )
+            )
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
@@ -243,12 +268,7 @@ def apply_plan(ctx: RotationContext, plan: Plan) -> list[str]:
             elif action.kind is ActionKind.DELETE_SERVICE_ACCOUNT:
                 outcome = admin.delete_service_account(plan.project_id, action.target).value
             else:
-                result = admin.delete_api_key(plan.project_id, action.target)
-                if result is DeleteOutcome.REFUSED_SERVICE_ACCOUNT_KEY:
-                    raise CleanupError(
-                        f"OpenAI refused to delete key {action.target}: delete its service account"
-                    )
-                outcome = result.value
+                outcome = expire_now(admin, plan.project_id, action.target)
         except RotatorError as error:
             failed.append(f"{action.describe()}: {error}")
             continue

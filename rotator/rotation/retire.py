@@ -87,7 +87,7 @@ def expire_now(admin: OpenAIAdmin, project_id: str, key_id: str) -> str:
     )
 
 
-def _deletable_account(
+def deletable_account(
     entry: RetiringKey,
     *,
     secret_arn: str,
@@ -128,7 +128,7 @@ def retire_entries(
                 if project_id not in inventories:
                     inventories[project_id] = Inventory.fetch(admin, project_id)
                 inventory = inventories[project_id]
-            account_id = _deletable_account(
+            account_id = deletable_account(
                 entry, secret_arn=secret_arn, protected=protected, inventory=inventory
             )
             if account_id is not None:

@@ -31,7 +31,8 @@ def test_recover_plan_is_a_dry_run_until_applied(world: World) -> None:
     before = world.snapshot()
     plan = plan_recover(world.engine().ctx, world.arn)
     kinds = [a.kind for a in plan.actions]
-    assert kinds == [ActionKind.REMOVE_PENDING_LABEL, ActionKind.DELETE_SERVICE_ACCOUNT]
+    assert kinds == [ActionKind.REMOVE_PENDING_LABEL, ActionKind.DELETE_API_KEY]
+    assert plan.actions[1].target == world.value_at(token)["key_id"]  # type: ignore[index]
     assert plan.actions[0].target == token
     assert world.snapshot() == before
 
@@ -39,10 +40,11 @@ def test_recover_plan_is_a_dry_run_until_applied(world: World) -> None:
 def test_recover_deletes_the_stuck_key_and_unblocks_rotation(world: World) -> None:
     """After recover, the stuck key is gone, AWSPENDING is cleared and a rotation runs."""
     token = stuck_rotation(world)
-    stuck_account = world.value_at(token)["service_account_id"]  # type: ignore[index]
+    stuck_key = world.value_at(token)["key_id"]  # type: ignore[index]
     engine = world.engine()
     apply_plan(engine.ctx, plan_recover(engine.ctx, world.arn))
-    assert stuck_account not in world.accounts()
+    assert world.emulator.key(stuck_key) is None
+    assert world.accounts() == [world.seeded_account]
     assert all("AWSPENDING" not in s for s in world.store.versions(world.arn).values())
     assert world.emulator.key_works(world.seeded_value)
     assert rotate_locally(engine, world.arn).status == "rotated"
@@ -73,10 +75,11 @@ def test_prune_deletes_retiring_keys_only_once_due(world: World) -> None:
     assert plan_prune(engine.ctx, world.arn).actions == ()
     world.advance(3601)
     plan = plan_prune(engine.ctx, world.arn)
-    assert [a.target for a in plan.actions] == [world.seeded_account]
+    assert [a.target for a in plan.actions] == [world.seeded_key_id]
     apply_plan(engine.ctx, plan)
     assert not world.emulator.key_works(world.seeded_value)
     assert world.emulator.key_works(world.current()["api_key"])
+    assert world.seeded_account in world.accounts()
 
 
 def test_prune_deletes_old_orphans_but_not_young_ones_or_foreign_accounts(world: World) -> None:
@@ -102,30 +105,35 @@ def test_prune_deletes_old_orphans_but_not_young_ones_or_foreign_accounts(world:
     assert world.seeded_account in live
 
 
-def test_the_next_rotation_also_prunes_orphans(world: World) -> None:
-    """createSecret deletes this secret's old unrecorded accounts on the way."""
-    orphan = world.emulator.add_service_account(
-        world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
-    )
+def _orphan_key(world: World) -> str:
+    """A key a crashed run minted for this secret on its account, never recorded."""
+    return world.emulator.add_service_account_key(
+        world.project_id,
+        world.seeded_account,
+        service_account_name(world.arn, str(uuid.uuid4())),
+    ).key_id
+
+
+def test_the_next_rotation_also_prunes_orphan_keys(world: World) -> None:
+    """createSecret deletes this secret's old unrecorded keys on the way (from its listing)."""
+    orphan = _orphan_key(world)
     world.advance(3600)
     rotate_locally(world.engine(), world.arn)
-    assert orphan.service_account_id not in world.accounts()
-    assert world.accounts() == [world.current()["service_account_id"]]
+    assert world.emulator.key(orphan) is None
+    assert world.emulator.live_key_ids(world.project_id) == {world.current()["key_id"]}
 
 
 def test_a_failing_orphan_delete_does_not_block_the_rotation(world: World) -> None:
     """Pruning inside createSecret is best effort: the rotation goes on, prune retries later."""
-    orphan = world.emulator.add_service_account(
-        world.project_id, service_account_name(world.arn, str(uuid.uuid4()))
-    )
+    orphan = _orphan_key(world)
     world.advance(3600)
-    world.emulator.inject("DELETE", orphan.service_account_id, "status", status=500, times=1000)
+    world.emulator.inject("DELETE", orphan, "status", status=500, times=1000)
     assert rotate_locally(world.engine(), world.arn).status == "rotated"
-    assert orphan.service_account_id in world.accounts()
+    assert world.emulator.key(orphan) is not None
     world.emulator.clear_faults()
     engine = world.engine()
     apply_plan(engine.ctx, plan_prune(engine.ctx, world.arn))
-    assert world.accounts() == [world.current()["service_account_id"]]
+    assert world.emulator.live_key_ids(world.project_id) == {world.current()["key_id"]}
 
 
 def test_prune_deletes_a_due_key_while_awspending_sits_on_the_current_version(
@@ -138,7 +146,7 @@ def test_prune_deletes_a_due_key_while_awspending_sits_on_the_current_version(
     world.store.move_stage(world.arn, "AWSPENDING", to_version=current_id, from_version=None)
     world.advance(2 * 86400)
     plan = plan_prune(engine.ctx, world.arn)
-    assert [a.target for a in plan.actions] == [world.seeded_account]
+    assert [a.target for a in plan.actions] == [world.seeded_key_id]
     apply_plan(engine.ctx, plan)
     assert not world.emulator.key_works(world.seeded_value)
     assert world.emulator.key_works(world.current()["api_key"])
@@ -152,14 +160,14 @@ def test_prune_deletes_a_due_key_while_a_rotation_is_stuck_but_spares_the_pendin
     rotate_locally(engine, world.arn)
     world.advance(2 * 86400)
     token = stuck_rotation(world)
-    pending_account = world.value_at(token)["service_account_id"]  # type: ignore[index]
+    pending_key = world.value_at(token)["key_id"]  # type: ignore[index]
     plan = plan_prune(engine.ctx, world.arn)
     targets = [a.target for a in plan.actions]
-    assert world.seeded_account in targets
-    assert pending_account not in targets
+    assert world.seeded_key_id in targets
+    assert pending_key not in targets
     apply_plan(engine.ctx, plan)
     assert not world.emulator.key_works(world.seeded_value)
-    assert pending_account in world.accounts()
+    assert world.emulator.key(pending_key) is not None
 
 
 def test_recover_refuses_a_pending_version_younger_than_the_safe_age(world: World) -> None:
