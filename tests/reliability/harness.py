@@ -664,15 +664,39 @@ def recorded_accounts(world: World) -> set[str]:
 
 
 def orphans(world: World) -> list[str]:
-    """Rotator-made accounts of this secret that nothing records."""
+    """Rotator-made accounts and keys of this secret that nothing records."""
     recorded = recorded_accounts(world)
-    return sorted(
+    accounts = [
         account.id
         for account in world.emulator.service_accounts(world.project_id)
         if (parsed := parse_service_account_name(account.name)) is not None
         and parsed.belongs_to(world.arn)
         and account.id not in recorded
-    )
+    ]
+    keys = [
+        key.id
+        for key in world.emulator.keys(world.project_id)
+        if (parsed := parse_service_account_name(key.name)) is not None
+        and parsed.belongs_to(world.arn)
+        and key.id not in recorded_key_ids(world)
+    ]
+    return sorted(accounts + keys)
+
+
+def recorded_key_ids(world: World) -> set[str]:
+    """Keys named by AWSCURRENT (its key and retiring keys) or by AWSPENDING."""
+    recorded: set[str] = set()
+    for vid, stages in world.store.versions(world.arn).items():
+        if not stages & {AWSCURRENT, AWSPENDING}:
+            continue
+        raw = world.store.value_of(world.arn, vid)
+        if raw is None:
+            continue
+        secret = RotatorSecret.parse(raw)
+        recorded.add(secret.key_id)
+        if AWSCURRENT in stages:
+            recorded.update(e.key_id for e in secret.retiring)
+    return recorded
 
 
 def final_problems(world: World) -> list[str]:
@@ -689,6 +713,8 @@ def final_problems(world: World) -> list[str]:
         problems.append(f"{len(live - allowed)} key(s) live beyond the policy")
     if allowed - live:
         problems.append(f"{len(allowed - live)} key(s) deleted before their time")
+    if world.seeded_account not in world.accounts():
+        problems.append("the workload's service account was deleted")
     left = orphans(world)
     if left:
         problems.append(f"{len(left)} orphan account(s) left after prune")
@@ -794,13 +820,20 @@ def render_doc(outcomes: list[Outcome]) -> str:
         "Then it recovers as AWS or an operator would: Lambda-style, Secrets Manager replays the",
         f"whole rotation with the same token up to {REPLAYS} times, then a fresh rotation runs",
         "with a new token; locally, `rotate_locally` is run again, and `rotator recover` is used",
-        "only when it refuses because AWSPENDING is stuck. Leftover unrecorded accounts are pruned",
-        "(`rotator prune`) once the safety margin has passed.",
+        "only when it refuses because AWSPENDING is stuck. Leftover unrecorded keys and accounts",
+        "are pruned (`rotator prune`) once the safety margin has passed.",
+        "",
+        "The secret names its workload's own service account, so every rotation mints the new",
+        "key on that account (`POST …/service_accounts/{id}/api_keys`), proves the stored key",
+        "first (`GET …/api_keys` and `GET /models`), and retires the old key alone",
+        "(`DELETE …/api_keys/{id}`; with a grace period, `POST …/api_keys/{id}` sets its expiry).",
         "",
         "Checked in every scenario: the AWSCURRENT key answers `GET /models` after every single",
         "external call; after eventual success the live keys are exactly the current key plus",
-        "retiring keys not yet due; no rotator-made service account is left unrecorded (after",
-        "the final rotation, or after the prune); AWSPENDING ends on AWSCURRENT's version or on",
+        "retiring keys not yet due (no other live key anywhere in the project); no rotator-made",
+        "key or service account is left unrecorded (after the final rotation, or after the",
+        "prune); the workload's service account is never deleted; AWSPENDING ends on",
+        "AWSCURRENT's version or on",
         "none; no key value (old, new, admin) appears in a captured log event or error message.",
         "",
         "Cell legend: `ok` survived; `absorbed` the fault was retried inside the call and the",
