@@ -182,10 +182,12 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
         if pending.service_account_id:
             in_use |= {pending.service_account_id}
     actions: list[Action] = []
+    listed = {info.id for info in inventory.keys}
     for entry in due:
         if (
             entry.key_id in keys_in_use
             or entry.in_project(current.project_id) != current.project_id
+            or entry.key_id not in listed  # already deleted, or expired: nothing left to end
         ):
             continue
         since = f"due since {entry.not_after:%Y-%m-%d %H:%M}Z"

@@ -68,8 +68,19 @@ def test_recover_with_nothing_stuck_does_nothing(world: World) -> None:
     assert plan.notes == ("no rotation is stuck",)
 
 
+def test_prune_has_nothing_to_do_when_openai_ended_the_key_on_time(world: World) -> None:
+    """The grace period's end is enforced by OpenAI (the key's expiry): prune finds it gone."""
+    engine = world.engine(grace_period=timedelta(hours=1))
+    rotate_locally(engine, world.arn)
+    world.advance(3601)
+    assert not world.emulator.key_works(world.seeded_value)
+    assert plan_prune(engine.ctx, world.arn).actions == ()
+
+
 def test_prune_deletes_retiring_keys_only_once_due(world: World) -> None:
-    """With a grace period, prune leaves the old key until its time, then deletes it."""
+    """Where OpenAI cannot set the old key's expiry (an older server), prune leaves the old key
+    until its time, then deletes it."""
+    world.emulator.key_update_endpoint = "404"
     engine = world.engine(grace_period=timedelta(hours=1))
     rotate_locally(engine, world.arn)
     assert plan_prune(engine.ctx, world.arn).actions == ()
@@ -140,6 +151,7 @@ def test_prune_deletes_a_due_key_while_awspending_sits_on_the_current_version(
     world: World,
 ) -> None:
     """AWSPENDING left on AWSCURRENT after a rotation does not keep due keys alive (M5)."""
+    world.emulator.key_update_endpoint = "404"
     engine = world.engine(grace_period=timedelta(hours=24))
     rotate_locally(engine, world.arn)
     current_id = next(v for v, s in world.store.versions(world.arn).items() if "AWSCURRENT" in s)
@@ -156,10 +168,14 @@ def test_prune_deletes_a_due_key_while_a_rotation_is_stuck_but_spares_the_pendin
     world: World,
 ) -> None:
     """A stuck attempt re-records the due key; prune deletes it and keeps only the pending key."""
+    world.emulator.key_update_endpoint = "404"
     engine = world.engine(grace_period=timedelta(hours=24))
     rotate_locally(engine, world.arn)
     world.advance(2 * 86400)
+    # The stuck attempt could not retire the due key on its way (its DELETE failed).
+    world.emulator.inject("DELETE", world.seeded_key_id, "status", status=500, times=1000)
     token = stuck_rotation(world)
+    world.emulator.clear_faults()
     pending_key = world.value_at(token)["key_id"]  # type: ignore[index]
     plan = plan_prune(engine.ctx, world.arn)
     targets = [a.target for a in plan.actions]
