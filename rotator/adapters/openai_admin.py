@@ -16,7 +16,15 @@ from urllib.parse import quote
 
 import httpx
 
-from rotator.adapters.openai_wire import Fields, Problem, create_refusal, error_for
+from rotator.adapters.openai_wire import (
+    Fields,
+    Problem,
+    api_key_info,
+    create_refusal,
+    created_key,
+    error_for,
+    mask_keys,
+)
 from rotator.domain.ids import check_id
 from rotator.domain.models import (
     ApiKeyInfo,
@@ -148,19 +156,11 @@ class OpenAIAdminClient:
         answer = self._create(path, project_id, body)
         try:
             account = Fields.parse(answer.content, f"POST {path}")
-            key = account.child("api_key")
-            return CreatedKey(
-                key_id=key.text("id"),
-                value=Sensitive(key.text("value")),
-                service_account_id=account.text("id"),
-                service_account_name=account.text("name"),
-                created_at=key.number("created_at"),
-                expires_at=key.optional_number("expires_at"),
-                name=key.optional_text("name"),
-            )
+            return created_key(account.child("api_key"), account.text("id"), account.text("name"))
         except ServiceError as error:
             raise ResponseLostError(
-                f"{error.message}; the service account may exist: reconcile by name {name!r}",
+                f"{error.message}; the service account may exist: reconcile by name"
+                f" {mask_keys(name, 120)!r}",
                 status=answer.status_code,
             ) from None
 
@@ -182,18 +182,10 @@ class OpenAIAdminClient:
         answer = self._create(path, project_id, body, per_account=True)
         try:
             key = Fields.parse(answer.content, f"POST {path}")
-            return CreatedKey(
-                key_id=key.text("id"),
-                value=Sensitive(key.text("value")),
-                service_account_id=service_account_id,
-                service_account_name=None,
-                created_at=key.number("created_at"),
-                expires_at=key.optional_number("expires_at"),
-                name=key.optional_text("name") or name,
-            )
+            return created_key(key, service_account_id, None, default_name=name)
         except ServiceError as error:
             raise ResponseLostError(
-                f"{error.message}; the key may exist: reconcile by name {name!r}",
+                f"{error.message}; the key may exist: reconcile by name {mask_keys(name, 120)!r}",
                 status=answer.status_code,
             ) from None
 
@@ -260,9 +252,8 @@ class OpenAIAdminClient:
 
     def list_api_keys(self, project_id: str) -> list[ApiKeyInfo]:
         path = f"{_project_path(project_id)}/api_keys"
-        return [
-            _api_key(item) for item in self._list(path, project_id, {"owner_project_access": "any"})
-        ]
+        items = self._list(path, project_id, {"owner_project_access": "any"})
+        return [api_key_info(item) for item in items]
 
 
 def _project_path(project_id: str) -> str:
@@ -277,24 +268,6 @@ def _account_path(project_id: str, service_account_id: str) -> str:
 def _key_path(project_id: str, key_id: str) -> str:
     key = quote(check_id(key_id, field="key_id"), safe="")
     return f"{_project_path(project_id)}/api_keys/{key}"
-
-
-def _api_key(item: Fields) -> ApiKeyInfo:
-    owner = item.child("owner")
-    owner_type = owner.optional_text("type")
-    account_id = None
-    if owner_type == "service_account" and owner.has("service_account"):
-        account_id = owner.child("service_account").text("id")
-    return ApiKeyInfo(
-        id=item.text("id"),
-        name=item.optional_text("name") or "",
-        redacted_value=item.text("redacted_value"),
-        created_at=item.number("created_at"),
-        service_account_id=account_id,
-        expires_at=item.optional_number("expires_at"),
-        last_used_at=item.optional_number("last_used_at"),
-        owner_type=owner_type,
-    )
 
 
 def _outcome(

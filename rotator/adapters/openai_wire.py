@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+from rotator.domain.models import ApiKeyInfo, CreatedKey
 from rotator.domain.sensitive import KEY_PATTERN, Sensitive
 from rotator.errors import (
     AdminKeyError,
@@ -236,3 +237,37 @@ def create_refusal(
     if problem.status == 400 and (names_lifetime or not sent_lifetime):
         return KeyLifetimeRequiredError(LIFETIME_REQUIRED)
     return error_for(problem, what=what, method="POST", project_id=project_id)
+
+
+def created_key(
+    key: Fields, account_id: str, account_name: str | None, *, default_name: str | None = None
+) -> CreatedKey:
+    """A key object as OpenAI returns it once, at creation (with its ``value``)."""
+    return CreatedKey(
+        key_id=key.text("id"),
+        value=Sensitive(key.text("value")),
+        service_account_id=account_id,
+        service_account_name=account_name,
+        created_at=key.number("created_at"),
+        expires_at=key.optional_number("expires_at"),
+        name=key.optional_text("name") or default_name,
+    )
+
+
+def api_key_info(item: Fields) -> ApiKeyInfo:
+    """One item of the project key listing (redacted; owned by a service account or a user)."""
+    owner = item.child("owner")
+    owner_type = owner.optional_text("type")
+    account_id = None
+    if owner_type == "service_account" and owner.has("service_account"):
+        account_id = owner.child("service_account").text("id")
+    return ApiKeyInfo(
+        id=item.text("id"),
+        name=item.optional_text("name") or "",
+        redacted_value=item.text("redacted_value"),
+        created_at=item.number("created_at"),
+        service_account_id=account_id,
+        expires_at=item.optional_number("expires_at"),
+        last_used_at=item.optional_number("last_used_at"),
+        owner_type=owner_type,
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from rotator.adapters.openai_admin import MAX_PAGES
 from rotator.adapters.openai_http import OpenAIHttp
+from rotator.domain.models import ProbeResult
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import RotatorError, SecretFormatError, ServiceError
 from rotator.ports import OpenAIAdmin
@@ -130,3 +131,38 @@ def test_listing_of_exactly_the_page_cap_still_completes() -> None:
     accounts = fake.admin().list_service_accounts("proj_ok")
     assert len(accounts) == MAX_PAGES
     assert len(fake.requests) == MAX_PAGES
+
+
+def _probe(status: int, body: bytes) -> ProbeResult:
+    http = httpx.Client(
+        transport=httpx.MockTransport(lambda _: httpx.Response(status, content=body))
+    )
+    return OpenAIHttp(http, "https://openai.test/v1").check(Sensitive("sk-proj-probe"))
+
+
+def _error(code: str | None) -> bytes:
+    return json.dumps(
+        {"error": {"message": "Missing scopes: api.model.read", "code": code}}
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, b'{"object": "list", "data": []}', ProbeResult.ACCEPTED),
+        (401, _error("missing_scope"), ProbeResult.RESTRICTED),
+        (403, _error("missing_scope"), ProbeResult.RESTRICTED),
+        (401, _error("invalid_api_key"), ProbeResult.REJECTED),
+        (403, _error(None), ProbeResult.REJECTED),
+        (401, b"not json", ProbeResult.REJECTED),
+        (401, b'{"error": "missing_scope"}', ProbeResult.REJECTED),
+        (429, _error("missing_scope"), ProbeResult.UNAVAILABLE),
+        (503, b"", ProbeResult.UNAVAILABLE),
+    ],
+)
+def test_probe_classifies_by_status_and_error_code(
+    status: int, body: bytes, expected: ProbeResult
+) -> None:
+    """Only error.code missing_scope on a 401/403 means RESTRICTED (the key works); other
+    401/403 answers are REJECTED; 429 and 5xx say nothing about the key."""
+    assert _probe(status, body) is expected

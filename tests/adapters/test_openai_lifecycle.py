@@ -383,3 +383,13 @@ def test_probe_of_an_expired_or_archived_key_is_rejected(world: World) -> None:
     world.emu.archive_project(world.project)
     assert world.openai.check(Sensitive(live.value)) is ProbeResult.REJECTED
     assert not ProbeResult.REJECTED.works
+
+
+def test_update_in_an_archived_project_is_refused(world: World) -> None:
+    """An archived project refuses key updates (400): REFUSED."""
+    seeded = world.emu.add_service_account(world.project, "app")
+    world.emu.archive_project(world.project)
+    assert (
+        world.admin().update_api_key(world.project, seeded.key_id, expires_in_seconds=60)
+        is UpdateOutcome.REFUSED
+    )
