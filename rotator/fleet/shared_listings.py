@@ -98,36 +98,6 @@ class _SharedListingAdmin:
             _add_key(listing, created)
         return created
 
-    def create_service_account_key(
-        self,
-        project_id: str,
-        service_account_id: str,
-        *,
-        name: str,
-        scopes: Sequence[str] | None,
-        expires_in_seconds: int | None,
-    ) -> CreatedKey:
-        # A key on an existing account leaves the account listing as it is.
-        return self._inner.create_service_account_key(
-            project_id,
-            service_account_id,
-            name=name,
-            scopes=scopes,
-            expires_in_seconds=expires_in_seconds,
-        )
-
-    def update_api_key(
-        self,
-        project_id: str,
-        key_id: str,
-        *,
-        expires_in_seconds: int | None = None,
-        scopes: Sequence[str] | None = None,
-    ) -> UpdateOutcome:
-        return self._inner.update_api_key(
-            project_id, key_id, expires_in_seconds=expires_in_seconds, scopes=scopes
-        )
-
     def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome:
         outcome = self._inner.delete_service_account(project_id, service_account_id)
         listing = self._listing(project_id)
