@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 
 from rotator.domain.models import (
     ApiKeyInfo,
@@ -21,6 +22,7 @@ from rotator.domain.models import (
     DeleteOutcome,
     Project,
     ServiceAccount,
+    UpdateOutcome,
 )
 from rotator.domain.sensitive import Sensitive
 from rotator.ports import AdminFactory, OpenAIAdmin
@@ -44,6 +46,11 @@ class SharedListings:
     def __call__(self, admin_key: Sensitive) -> OpenAIAdmin:
         digest = hashlib.sha256(admin_key.reveal().encode()).hexdigest()[:16]
         return _SharedListingAdmin(self._factory(admin_key), self, digest)
+
+    def count_fetch(self) -> None:
+        """One more listing fetched (under the run-wide lock: workers on other projects race)."""
+        with self._lock:
+            self.fetches += 1
 
     def listing(self, key_digest: str, project_id: str) -> _Listing:
         with self._lock:
@@ -69,14 +76,22 @@ class _SharedListingAdmin:
         with listing.lock:  # single flight: one worker lists, the others wait for its answer
             if listing.accounts is None:
                 fetched = self._inner.list_service_accounts(project_id)
-                self._shared.fetches += 1
+                self._shared.count_fetch()
                 listing.accounts = {account.id: account for account in fetched}
             return list(listing.accounts.values())
 
-    def create_service_account(self, project_id: str, name: str) -> CreatedKey:
+    def create_service_account(
+        self, project_id: str, name: str, *, expires_in_seconds: int | None = None
+    ) -> CreatedKey:
         listing = self._listing(project_id)
         try:
-            created = self._inner.create_service_account(project_id, name)
+            created = (
+                self._inner.create_service_account(project_id, name)
+                if expires_in_seconds is None  # an adapter without lifetimes still works
+                else self._inner.create_service_account(
+                    project_id, name, expires_in_seconds=expires_in_seconds
+                )
+            )
         except BaseException:
             with listing.lock:
                 listing.accounts = None  # it may exist anyway: whoever looks next, lists
@@ -87,6 +102,36 @@ class _SharedListingAdmin:
                     created.service_account_id, name, created.created_at
                 )
         return created
+
+    def create_service_account_key(
+        self,
+        project_id: str,
+        service_account_id: str,
+        *,
+        name: str,
+        scopes: Sequence[str] | None,
+        expires_in_seconds: int | None,
+    ) -> CreatedKey:
+        """A key on an existing account: the account listing does not change."""
+        return self._inner.create_service_account_key(
+            project_id,
+            service_account_id,
+            name=name,
+            scopes=scopes,
+            expires_in_seconds=expires_in_seconds,
+        )
+
+    def update_api_key(
+        self,
+        project_id: str,
+        key_id: str,
+        *,
+        expires_in_seconds: int | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> UpdateOutcome:
+        return self._inner.update_api_key(
+            project_id, key_id, expires_in_seconds=expires_in_seconds, scopes=scopes
+        )
 
     def delete_service_account(self, project_id: str, service_account_id: str) -> DeleteOutcome:
         outcome = self._inner.delete_service_account(project_id, service_account_id)
