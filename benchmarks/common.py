@@ -7,7 +7,7 @@ import json
 import logging
 import statistics
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rotator.adapters.secretsmanager import SecretsManagerStore
@@ -130,6 +130,10 @@ class CountingStore:
     ) -> list[SecretDescription]:
         self.calls["ListSecrets"] += 1
         return self._inner.list_secrets(name_prefix=name_prefix, tags=tags)
+
+    def current_values(self, secret_ids: Sequence[str]) -> Mapping[str, tuple[str, Sensitive]]:
+        self.calls["BatchGetSecretValue"] += -(-len(secret_ids) // 20)
+        return self._inner.current_values(secret_ids)
 
 
 def openai_calls(emulator: OpenAIEmulator) -> Counter[str]:

@@ -85,6 +85,7 @@ def write_report(
     seconds: float,
     lambda_cold: LambdaColdStart | None = None,
     adaptive: list[str] | None = None,
+    discovery: list[str] | None = None,
 ) -> str:
     rate_bound = fleet_runs[0].secrets / fleet_runs[0].bound_s if fleet_runs else 0
     lines = [
@@ -140,6 +141,7 @@ def write_report(
         ),
         "",
         *_lambda_cold(lambda_cold),
+        *(discovery or []),
     ]
     text = "\n".join(lines)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "lambda"))
 
 import adaptive  # noqa: E402 - after lambda/ is on sys.path
 import coldstart  # noqa: E402
+import discovery  # noqa: E402
 import fleet  # noqa: E402
 import lambda_runtime  # noqa: E402
 import rotation  # noqa: E402
@@ -29,6 +30,7 @@ from rotator.testing.openai_emulator import OpenAIEmulator, OpenAIEmulatorServer
 FLEET = int(os.environ.get("BENCH_FLEET", "200"))
 LEARNT_FLEET = int(os.environ.get("BENCH_LEARNT_FLEET", "200"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+DISCOVERY = int(os.environ.get("BENCH_DISCOVERY", "1000"))
 PROJECTS = 4
 
 
@@ -78,6 +80,8 @@ def main() -> int:
         print("5. adaptive budget: sporadic 429s, a day-long Retry-After ...", flush=True)
         sporadic = adaptive.sporadic(aws, emulator, server.base_url, 3)
         day = adaptive.day_long(aws, emulator, server.base_url)
+    print(f"6. fleet discovery: status --all over {DISCOVERY:,} secrets ...", flush=True)
+    discovered = discovery.run(DISCOVERY)
     package = ROOT / "dist" / "rotator-lambda.zip"
     size = package.stat().st_size if package.exists() else None
     text = write_report(
@@ -91,6 +95,7 @@ def main() -> int:
         seconds=time.perf_counter() - started,
         lambda_cold=lambda_cold,
         adaptive=adaptive.report(sporadic, day),
+        discovery=discovery.report(discovered),
     )
     print(text)
     return 0

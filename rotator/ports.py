@@ -78,6 +78,14 @@ class SecretLister(SecretStore, Protocol):
         self, *, name_prefix: str | None = None, tags: Mapping[str, str] | None = None
     ) -> list[SecretDescription]: ...
 
+    def current_values(self, secret_ids: Sequence[str]) -> Mapping[str, tuple[str, Sensitive]]:
+        """BatchGetSecretValue, one call per 20 ids: ``{id: (version_id, SecretString)}``.
+
+        Each answer is the secret's AWSCURRENT version, keyed by the id as given. A secret the
+        batch reports an error for, or that holds SecretBinary, is left out: read it alone.
+        """
+        ...
+
 
 @runtime_checkable
 class SecretProvisioner(SecretStore, Protocol):

@@ -45,6 +45,16 @@ class VersionValueCache:
         """Take a ListSecrets entry as the latest description of its secret."""
         self._remember(description)
 
+    def hold(self, secret_id: str, version_id: str, value: Sensitive) -> None:
+        """Keep a value read elsewhere (a BatchGetSecretValue answer) for ``version_id``.
+
+        Versions are immutable, so the value is right whatever stage the version carries;
+        a stage-qualified read is still served only while the latest description agrees.
+        """
+        arn = self._arn(secret_id)
+        with self._lock:
+            self._values[(arn, version_id)] = value
+
     def forget(self, secret_id: str) -> None:
         """Drop everything held for a secret (its values are key material)."""
         arn = self._arn(secret_id)

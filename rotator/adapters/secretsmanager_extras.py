@@ -8,8 +8,9 @@ goes through :func:`~rotator.adapters.aws_errors.translate_error`); with these m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +22,8 @@ from rotator.domain.sensitive import Sensitive
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_secretsmanager.type_defs import (
+        BatchGetSecretValueRequestTypeDef,
+        BatchGetSecretValueResponseTypeDef,
         CreateSecretRequestTypeDef,
         FilterTypeDef,
         RotationRulesTypeTypeDef,
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
     )
 
 T = TypeVar("T")
+
+#: BatchGetSecretValue's SecretIdList limit.
+BATCH_LIMIT = 20
 
 
 def _tags(tags: Iterable[TagTypeDef]) -> dict[str, str]:
@@ -54,7 +60,16 @@ def describe_entry(
         next_rotation=next_rotation,
         deleted=entry.get("DeletedDate") is not None,
         tags=_tags(entry.get("Tags") or ()),
+        primary_region=entry.get("PrimaryRegion") or None,
     )
+
+
+def _asked_as(asked: Sequence[str], arn: str | None, name: str | None) -> str | None:
+    """The id in ``asked`` that named this answer (an ARN, or the secret's name)."""
+    for secret_id in asked:
+        if secret_id in (arn, name):
+            return secret_id
+    return None
 
 
 class SecretsManagerCalls:
@@ -140,6 +155,35 @@ class SecretsManagerCalls:
             if (not name_prefix or item.name.startswith(name_prefix))
             and all(item.tags.get(key) == value for key, value in (tags or {}).items())
         ]
+
+    def current_values(self, secret_ids: Sequence[str]) -> dict[str, tuple[str, Sensitive]]:
+        """BatchGetSecretValue, 20 ids per call (and every NextToken page).
+
+        Answers are matched to the ids given by ARN or name. A secret in the answer's
+        ``Errors`` (not found, deleted, access denied, decryption failure), or holding
+        SecretBinary, is left out: the caller reads it alone and gets that read's own error.
+        A failure of the whole call raises, mapped into the error tree like any other.
+        """
+        found: dict[str, tuple[str, Sensitive]] = {}
+        for start in range(0, len(secret_ids), BATCH_LIMIT):
+            chunk = list(dict.fromkeys(secret_ids[start : start + BATCH_LIMIT]))
+            request: BatchGetSecretValueRequestTypeDef = {"SecretIdList": chunk}
+            while True:
+                page = self._call("BatchGetSecretValue", None, partial(self._batch, request))
+                for entry in page.get("SecretValues", []):
+                    asked = _asked_as(chunk, entry.get("ARN"), entry.get("Name"))
+                    if asked is not None and "SecretString" in entry and "VersionId" in entry:
+                        found[asked] = (entry["VersionId"], Sensitive(entry["SecretString"]))
+                token = page.get("NextToken")
+                if not token:
+                    break
+                request = {"SecretIdList": chunk, "NextToken": token}
+        return found
+
+    def _batch(
+        self, request: BatchGetSecretValueRequestTypeDef
+    ) -> BatchGetSecretValueResponseTypeDef:
+        return self._client.batch_get_secret_value(**request)
 
     def configure_rotation(
         self,

@@ -11,6 +11,7 @@ import click
 
 from rotator.cli.errors import EXIT_USAGE, CliError
 from rotator.errors import ConfigError
+from rotator.fleet.discovery import replica_of
 from rotator.fleet.run import Candidate
 
 
@@ -36,6 +37,9 @@ def rotator_secrets(candidates: list[Candidate], filters: str) -> list[Candidate
     """The candidates holding a rotator key; :class:`CliError` (exit 2) when there are none."""
     found = [c for c in candidates if c.secret is not None]
     skipped = len(candidates) - len(found)
+    for candidate in candidates:
+        if candidate.secret is None and replica_of(candidate.description) is not None:
+            click.echo(f"skipping {candidate.description.name}: {candidate.problem}", err=True)
     if skipped:
         click.echo(f"skipping {skipped} secret(s) that hold no rotator key", err=True)
     if not found:

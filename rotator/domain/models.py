@@ -33,6 +33,8 @@ class SecretDescription:
     next_rotation: datetime | None = None
     deleted: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: Where the secret was created (``PrimaryRegion``); a replica's differs from its ARN's.
+    primary_region: str | None = None
 
     def version_with(self, stage: str) -> str | None:
         """The id of the version carrying ``stage``, or None."""

@@ -1,10 +1,11 @@
 """Rotating a fleet: find the rotator secrets, rotate them on a bounded thread pool.
 
 Discovery is ListSecrets with its server-side filters (name prefix, tags), then one cheap check
-per secret: its AWSCURRENT value, read once by version id, must parse as a rotator secret.
-Metadata alone cannot tell (the admin-key secret under the same prefix looks just like a key
-secret), and the read is free later: the run's :class:`VersionValueCache` serves it again to
-the rotation's first read. The checks run on the same pool as the rotations.
+per secret: its AWSCURRENT value must parse as a rotator secret. Metadata alone cannot tell
+(the admin-key secret under the same prefix looks just like a key secret). The values are read
+20 at a time with BatchGetSecretValue (:mod:`rotator.fleet.discovery`), falling back to one
+GetSecretValue by version id where a batch has no answer; the run's :class:`VersionValueCache`
+holds them, so the rotation's first read is free. Replicas are skipped unread.
 
 A rotation that fails in createSecret with a throttling or transient error (nothing promoted,
 rolled back by ``rotate_locally``) is tried again with a fresh token, at most ``attempts``
@@ -24,6 +25,7 @@ from rotator.domain.models import AWSCURRENT, SecretDescription
 from rotator.domain.protocol import Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RotationFailure, RotatorError, SecretFormatError, TransientServiceError
+from rotator.fleet.discovery import prefetch_current, replica_note, replica_of
 from rotator.fleet.rate_budget import BudgetStats, RateBudget
 from rotator.ports import SecretLister
 from rotator.rotation.engine import RotationEngine
@@ -76,6 +78,9 @@ def check_candidates(
     """Read and parse each secret's AWSCURRENT value, ``concurrency`` at a time."""
 
     def check(description: SecretDescription) -> Candidate:
+        primary = replica_of(description)
+        if primary is not None:
+            return Candidate(description, None, replica_note(primary))
         if description.deleted or description.version_with(AWSCURRENT) is None:
             return Candidate(description, None, "no AWSCURRENT value")
         try:
@@ -192,10 +197,11 @@ class Fleet:
     def discover(
         self, *, prefix: str | None, tags: Mapping[str, str], concurrency: int
     ) -> list[Candidate]:
-        """ListSecrets with the filters, then the one-read rotator-secret check per secret."""
+        """ListSecrets with the filters, the values in batches, then the check per secret."""
         found = self._lister.list_secrets(name_prefix=prefix, tags=tags)
         for description in found:
             self._store.seen(description)
+        prefetch_current(self._lister, self._store, found, concurrency=concurrency)
         return check_candidates(found, self._read_current, concurrency=concurrency)
 
     def _read_current(self, description: SecretDescription) -> RotatorSecret | None:

@@ -49,6 +49,11 @@ class SharedListings:
         digest = hashlib.sha256(admin_key.reveal().encode()).hexdigest()[:16]
         return _SharedListingAdmin(self._factory(admin_key), self, digest)
 
+    def count_fetch(self) -> None:
+        """One more listing fetched (under the run-wide lock: workers on other projects race)."""
+        with self._lock:
+            self.fetches += 1
+
     def listing(self, key_digest: str, project_id: str) -> _Listing:
         with self._lock:
             return self._listings.setdefault((key_digest, project_id), _Listing())
@@ -73,7 +78,7 @@ class _SharedListingAdmin:
         with listing.lock:  # single flight: one worker lists, the others wait for its answer
             if listing.accounts is None:
                 fetched = self._inner.list_service_accounts(project_id)
-                self._shared.fetches += 1
+                self._shared.count_fetch()
                 listing.accounts = {account.id: account for account in fetched}
             return list(listing.accounts.values())
 
@@ -164,7 +169,7 @@ class _SharedListingAdmin:
         with listing.lock:  # single flight, as for the accounts
             if listing.keys is None:
                 fetched = self._inner.list_api_keys(project_id)
-                self._shared.fetches += 1
+                self._shared.count_fetch()
                 listing.keys = {info.id: info for info in fetched}
             return list(listing.keys.values())
 

@@ -11,7 +11,7 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +21,8 @@ from rotator.errors import ConfigError, SecretNotFoundError
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+#: BatchGetSecretValue's SecretIdList limit.
+BATCH_LIMIT = 20
 
 
 @dataclass
@@ -44,6 +46,7 @@ class _Secret:
     last_rotated: datetime | None = None
     last_changed: datetime | None = None
     deleted: bool = False
+    primary_region: str = REGION
 
     def holder(self, stage: str) -> str | None:
         return next((vid for vid, v in self.versions.items() if stage in v.stages), None)
@@ -74,6 +77,9 @@ class MemorySecrets:
         self.calls: list[str] = []
         #: RotationToken passed with each PutSecretValue, by version id.
         self.rotation_tokens: dict[str, Sensitive] = {}
+        #: BatchGetSecretValue reports these secrets (name or ARN) in ``Errors`` with this
+        #: ErrorCode (AccessDeniedException, DecryptionFailure, ...) instead of a value.
+        self.batch_errors: dict[str, str] = {}
         #: Exceptions raised by ``on_rotate``: RotateSecret has already returned, as on AWS.
         self.rotation_errors: list[Exception] = []
         self._now = now
@@ -116,6 +122,7 @@ class MemorySecrets:
             last_changed=secret.last_changed,
             deleted=secret.deleted,
             tags=dict(secret.tags),
+            primary_region=secret.primary_region,
         )
 
     def start_rotation(self, secret_id: str) -> str:
@@ -177,6 +184,31 @@ class MemorySecrets:
                 and all(s.tags.get(k) == v for k, v in (tags or {}).items())
             ]
 
+    def current_values(self, secret_ids: Sequence[str]) -> dict[str, tuple[str, Sensitive]]:
+        """BatchGetSecretValue by SecretIdList: one call per 20 ids, AWSCURRENT of each.
+
+        As on AWS, a secret that cannot be read (unknown, scheduled for deletion, no
+        AWSCURRENT value, or listed in ``batch_errors``) is reported in ``Errors``, not raised,
+        and the port leaves it out; so does a secret with no SecretString.
+        """
+        found: dict[str, tuple[str, Sensitive]] = {}
+        for start in range(0, len(secret_ids), BATCH_LIMIT):
+            chunk = list(dict.fromkeys(secret_ids[start : start + BATCH_LIMIT]))
+            self._enter("BatchGetSecretValue", chunk[0] if chunk else "")
+            with self._lock:
+                for secret_id in chunk:
+                    if secret_id in self.batch_errors:
+                        continue  # Errors: [{SecretId, ErrorCode, Message}]
+                    try:
+                        secret = self._find(secret_id)
+                    except SecretNotFoundError:
+                        continue  # Errors: ResourceNotFoundException / InvalidRequestException
+                    version_id = secret.holder(AWSCURRENT)
+                    version = secret.versions.get(version_id) if version_id else None
+                    if version_id is not None and version is not None and version.value is not None:
+                        found[secret_id] = (version_id, version.value)
+        return found
+
     def configure_rotation(
         self,
         secret_id: str,
@@ -211,6 +243,11 @@ class MemorySecrets:
     def delete_secret(self, secret_id: str) -> None:
         with self._lock:
             self._find(secret_id, allow_deleted=True).deleted = True
+
+    def make_replica(self, secret_id: str, primary_region: str) -> None:
+        """Make the secret look like this region's replica of one created in another region."""
+        with self._lock:
+            self._find(secret_id).primary_region = primary_region
 
     def enable_rotation(self, secret_id: str, lambda_arn: str) -> None:
         with self._lock:

@@ -2,7 +2,10 @@
 
 Unlike moto 5.2 it keeps versions immutable, keeps each label on one version, refuses to move a
 label whose ``from_version`` no longer holds it (the compare-and-swap concurrent rotations rely
-on), and refuses ``RotateSecret`` while another version holds AWSPENDING.
+on), and refuses ``RotateSecret`` while another version holds AWSPENDING. Its
+``BatchGetSecretValue`` answers each secret's AWSCURRENT and reports unreadable secrets per
+secret; moto 5.2 answers its default version pointer instead (K1, as D2: stale after a finish
+move) and fails the whole call when that pointer is RotateSecret's empty AWSPENDING version (K2).
 
 Test seams: ``before_call(operation, secret_id)`` runs at the start of every AWS-shaped call
 (raise from it to fail the call before it takes effect, or block in it to force an

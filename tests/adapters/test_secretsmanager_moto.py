@@ -480,3 +480,118 @@ def test_moto_server_stops_cleanly_and_frees_its_port() -> None:
         )  # ignore TIME_WAIT, not listeners
         sock.bind(("127.0.0.1", port))
         sock.listen(1)
+
+
+# --- BatchGetSecretValue and replicas ----------------------------------------------------------
+
+
+def test_current_values_sends_at_most_twenty_ids_per_call(moto: Moto) -> None:
+    """45 ids go out as SecretIdLists of 20, 20 and 5, and every secret is answered."""
+    names = [moto.secret(f"v{i}") for i in range(45)]
+    sent = moto.sent("BatchGetSecretValue")
+    answers = moto.store.current_values(names)
+    assert [len(params["SecretIdList"]) for params in sent] == [20, 20, 5]
+    assert all(set(params) == {"SecretIdList"} for params in sent)
+    assert {n: (v, value.reveal()) for n, (v, value) in answers.items()} == {
+        name: (moto.current(name), f"v{i}") for i, name in enumerate(names)
+    }
+
+
+def _batch_pages(pages: list[dict[str, Any]]) -> tuple[SecretsManagerStore, list[dict[str, Any]]]:
+    """A store whose BatchGetSecretValue calls get these JSON answers in turn (botocore parses
+    them as it would AWS's); returns it and the requests sent."""
+    client = build_client(
+        region="us-east-1",
+        session=dummy_session(),
+        endpoint_url="http://127.0.0.1:9",
+        max_attempts=1,
+    )
+    sent: list[dict[str, Any]] = []
+    client.meta.events.register(
+        "provide-client-params.secretsmanager.BatchGetSecretValue",
+        lambda params, **_: sent.append(dict(params)),
+    )
+
+    class Raw:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def stream(self, **_: object) -> Iterator[bytes]:
+            yield self.body
+
+    def answer(request: Any, **_: object) -> AWSResponse:
+        body = json.dumps(pages[len(sent) - 1]).encode()
+        return AWSResponse(request.url, 200, {}, Raw(body))
+
+    client.meta.events.register("before-send.secretsmanager.*", answer)
+    return SecretsManagerStore(client), sent
+
+
+def test_current_values_follows_next_token_and_leaves_out_errors_and_binary() -> None:
+    """Every NextToken page is read; a secret in Errors, or holding SecretBinary, is left out."""
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}-AbCdEf"
+    version = "v" * 32
+    store, sent = _batch_pages(
+        [
+            {
+                "SecretValues": [
+                    {
+                        "ARN": arn.format("a"),
+                        "Name": "a",
+                        "VersionId": version,
+                        "SecretString": "A",
+                    },
+                    {
+                        "ARN": arn.format("bin"),
+                        "Name": "bin",
+                        "VersionId": version,
+                        "SecretBinary": "AA==",
+                    },
+                ],
+                "Errors": [
+                    {
+                        "SecretId": "gone",
+                        "ErrorCode": "ResourceNotFoundException",
+                        "Message": "Secrets Manager can't find the specified secret.",
+                    }
+                ],
+                "NextToken": "page-2",
+            },
+            {
+                "SecretValues": [
+                    {"ARN": arn.format("b"), "Name": "b", "VersionId": version, "SecretString": "B"}
+                ]
+            },
+        ]
+    )
+    answers = store.current_values(["a", arn.format("b"), "bin", "gone"])
+    assert answers == {"a": (version, Sensitive("A")), arn.format("b"): (version, Sensitive("B"))}
+    assert sent[1] == {"SecretIdList": ["a", arn.format("b"), "bin", "gone"], "NextToken": "page-2"}
+
+
+def test_a_refused_batch_raises_config_error_naming_the_permission() -> None:
+    """AccessDenied on the whole call says which permission to grant; the fleet falls back."""
+    store = _answer(400, "AccessDeniedException", "not authorized")
+    with pytest.raises(ConfigError, match=r"secretsmanager:BatchGetSecretValue"):
+        store.current_values(["a"])
+
+
+def test_a_replica_reports_its_primary_region(moto: Moto) -> None:
+    """ListSecrets and DescribeSecret in the replica's region show PrimaryRegion (L13)."""
+    primary = build_client(
+        region="eu-west-1",
+        session=dummy_session("eu-west-1"),
+        endpoint_url=moto.endpoint_url,
+        max_attempts=1,
+    )
+    try:
+        primary.create_secret(
+            Name="team/replicated", SecretString="v", AddReplicaRegions=[{"Region": "us-east-1"}]
+        )
+    finally:
+        primary.close()
+    moto.secret()
+    listed = {d.name: d for d in moto.store.list_secrets()}
+    assert listed["team/replicated"].primary_region == "eu-west-1"
+    assert ":us-east-1:" in listed["team/replicated"].arn
+    assert moto.store.describe(listed["team/replicated"].arn).primary_region == "eu-west-1"

@@ -415,3 +415,58 @@ def test_create_secret_with_a_taken_name_raises_config_error(backend: Backend) -
     name = backend.new_secret()
     with pytest.raises(ConfigError, match="already exists"):
         backend.store.create_secret(name, Sensitive("again"))
+
+
+# --- BatchGetSecretValue -----------------------------------------------------------------------
+
+
+def test_current_values_answers_each_secret_by_the_id_given(backend: Backend) -> None:
+    """The batch answers AWSCURRENT's version id and value, keyed by the name or ARN asked."""
+    by_name = backend.new_secret("one")
+    arn = backend.store.describe(backend.new_secret("two")).arn
+    answers = backend.store.current_values([by_name, arn])
+    assert answers == {
+        by_name: (backend.current(by_name), Sensitive("one")),
+        arn: (backend.current(arn), Sensitive("two")),
+    }
+
+
+def test_current_values_leaves_out_unknown_and_deleted_secrets(backend: Backend) -> None:
+    """A secret the batch reports in Errors is left out, never raised."""
+    kept, gone = backend.new_secret("kept"), backend.new_secret("gone")
+    backend.delete(gone)
+    answers = backend.store.current_values([kept, gone, "contract-never-created"])
+    assert list(answers) == [kept]
+
+
+def test_current_values_covers_more_than_twenty_ids(backend: Backend) -> None:
+    """Ids beyond the 20 of one SecretIdList are read by further calls, none lost."""
+    names = [backend.new_secret(f"v{i}") for i in range(23)]
+    answers = backend.store.current_values(names)
+    assert {name: value.reveal() for name, (_, value) in answers.items()} == {
+        name: f"v{i}" for i, name in enumerate(names)
+    }
+
+
+@moto_deviation("K1 (new)", "BatchGetSecretValue reads moto's default version pointer (as D2)")
+def test_current_values_answers_the_new_awscurrent_after_a_finish_move(backend: Backend) -> None:
+    """After AWSCURRENT moves, the batch answers the new version."""
+    name = backend.new_secret("old")
+    old, new = backend.current(name), token()
+    backend.store.put_pending(name, new, Sensitive("new"))
+    backend.store.move_stage(name, AWSCURRENT, to_version=new, from_version=old)
+    assert backend.store.current_values([name]) == {name: (new, Sensitive("new"))}
+
+
+@moto_deviation("K2 (new)", "an empty AWSPENDING version fails the whole BatchGetSecretValue call")
+def test_current_values_reads_awscurrent_beside_an_empty_pending_version(
+    backend: Backend,
+) -> None:
+    """A rotation's empty AWSPENDING version (RotateSecret's) does not hide AWSCURRENT."""
+    name, other = backend.new_secret("current"), backend.new_secret("other")
+    backend.seed_pending(name)
+    answers = backend.store.current_values([name, other])
+    assert answers == {
+        name: (backend.current(name), Sensitive("current")),
+        other: (backend.current(other), Sensitive("other")),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -99,3 +100,20 @@ def test_a_stage_the_latest_description_does_not_show_is_read_from_the_store() -
     with pytest.raises(StageConflictError):
         store.get_value("s", version_id=current, stage=AWSPENDING)
     assert inner.reads == 2
+
+
+def test_the_listing_counter_counts_each_project_once_under_concurrent_workers(
+    emulator: OpenAIEmulator,
+) -> None:
+    """Sixteen workers listing eight projects at once count eight fetches (L17: the counter is
+    updated under the run's lock, not the per-project ones)."""
+    key = Sensitive(emulator.add_admin_key())
+    projects = [emulator.add_project() for _ in range(8)]
+    with httpx.Client(transport=emulator.transport()) as http:
+        listings = _listings(emulator, http)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(
+                pool.map(lambda i: listings(key).list_service_accounts(projects[i % 8]), range(64))
+            )
+    assert listings.fetches == 8
+    assert _lists(emulator) == 8

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from rotator.testing.moto_server import MotoServer
+from rotator.adapters.secretsmanager import build_client
+from rotator.testing.moto_server import MotoServer, dummy_session
 from rotator.testing.openai_emulator import OpenAIEmulator
 from tests.fleet.conftest import json_lines, run, seed_fleet
 
@@ -181,3 +184,36 @@ def test_no_matching_secret_exits_2(moto_server: MotoServer, fleet_env: OpenAIEm
     code, _, err = run("rotate", "--all", "--prefix", "nothing/")
     assert code == 2
     assert "no rotator secret matches --prefix nothing/" in err
+
+
+def test_rotate_all_skips_a_replica_and_says_where_to_rotate_it(
+    moto_server: MotoServer, fleet_env: OpenAIEmulator
+) -> None:
+    """GIVEN a rotator secret replicated here from eu-west-1 WHEN rotate --all runs here THEN
+    the replica is skipped with its primary region named, and no account is made for it (L13)."""
+    fleet = seed_fleet(moto_server, fleet_env, 2)
+    primary = build_client(
+        region="eu-west-1",
+        session=dummy_session("eu-west-1"),
+        endpoint_url=moto_server.endpoint_url,
+        max_attempts=1,
+    )
+    value = fleet.current(fleet.names[0])
+    try:
+        primary.create_secret(
+            Name="openai/replicated",
+            SecretString=json.dumps(value),
+            AddReplicaRegions=[{"Region": moto_server.region}],
+        )
+    finally:
+        primary.close()
+    accounts = fleet_env.service_accounts(fleet.project_of[fleet.names[0]])
+    code, out, err = run("rotate", "--all", "--prefix", "openai/")
+    assert code == 0, err
+    lines, _ = json_lines(out)
+    assert sorted(line["secret_id"] for line in lines) == fleet.names
+    assert (
+        "skipping openai/replicated: replica of eu-west-1: rotate it in its primary region" in err
+    )
+    after = fleet_env.service_accounts(fleet.project_of[fleet.names[0]])
+    assert len(after) == len(accounts)

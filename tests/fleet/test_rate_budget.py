@@ -37,3 +37,30 @@ def test_max_rps_must_be_positive() -> None:
     """A zero rate is refused at construction."""
     with pytest.raises(ValueError, match="max_rps"):
         RateBudget(0)
+
+
+def test_repeated_shared_pauses_leave_no_abandoned_slots_behind() -> None:
+    """GIVEN a worker waiting for its slot while five 429s in a row each pause every worker
+    WHEN the pauses end THEN it goes when the last pause ends and the next request one pacing
+    slot later: the slots it gave up on the way are not kept reserved (L17)."""
+    clock = ManualClock()
+    pause_ends: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if len(pause_ends) < 5:  # another worker's 429 arrives while this one waits
+            budget.throttled(1.0)
+            pause_ends.append(clock.monotonic() + 1.0)
+
+    budget = RateBudget(5, monotonic=clock.monotonic, sleep=sleep, shared_pause="every")
+    budget.acquire()
+    budget.accepted()
+    budget.acquire()
+    waited_out = clock.monotonic()
+    rate = budget.rate
+    assert rate is not None
+    budget.acquire()
+    assert len(pause_ends) == 5
+    assert waited_out == pytest.approx(pause_ends[-1])
+    assert clock.monotonic() - waited_out == pytest.approx(1 / rate)
+    assert budget.stats().requests == 3
