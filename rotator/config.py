@@ -15,6 +15,7 @@ from rotator.domain.base_url import DEFAULT_OPENAI_BASE_URL, validate_base_url
 from rotator.domain.durations import MAX_DURATION, parse_duration
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
+from rotator.metrics.emf import DEFAULT_NAMESPACE, check_namespace
 
 __all__ = [
     "DEFAULT_OPENAI_BASE_URL",
@@ -67,6 +68,8 @@ class Settings:
     remote_poll_interval: float = 2.0
     #: ``AWS_REGION`` (the Lambda runtime's variable), else boto3's own chain decides.
     aws_region: str | None = None
+    #: ``ROTATOR_METRICS_NAMESPACE``: the CloudWatch namespace of the EMF metrics.
+    metrics_namespace: str = DEFAULT_NAMESPACE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, allow_env_admin_key: bool) -> Settings:
@@ -83,6 +86,7 @@ class Settings:
             retry_deadline=_seconds(env, "ROTATOR_RETRY_DEADLINE"),
             revocation_timeout=_total_seconds(_duration(env, "ROTATOR_REVOCATION_TIMEOUT")),
             orphan_margin=_duration(env, "ROTATOR_ORPHAN_MARGIN"),
+            metrics_namespace=env.get("ROTATOR_METRICS_NAMESPACE") or None,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -99,4 +103,5 @@ class Settings:
             updated,
             openai_base_url=validate_base_url(updated.openai_base_url),
             log_level=level,
+            metrics_namespace=check_namespace(updated.metrics_namespace),
         )
