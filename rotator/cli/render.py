@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rotator.domain.protocol import Step
 from rotator.errors import RotatorError
 from rotator.rotation.results import Revocation, RotationReport, RotationStatus, StepResult
+
+if TYPE_CHECKING:
+    from rotator.domain.audit import AuditReport
 
 
 def emit_json(data: Mapping[str, Any]) -> None:
@@ -167,3 +170,30 @@ def with_age(row: dict[str, object]) -> dict[str, object]:
         if key == "key_age_s":
             shown["key_age"] = format_age(value) if isinstance(value, int | float) else None
     return shown
+
+
+def _table(table: list[list[str]]) -> str:
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    )
+
+
+def audit_text(report: AuditReport) -> str:
+    """``rotator audit``'s table: one row per secret, its findings (or ``ok``), then a total."""
+    table = [["secret", "key age", "expires", "next rotation", "findings"]]
+    for entry in report.secrets:
+        data = entry.to_json()
+        age = entry.key_age_days
+        table.append(
+            [
+                entry.secret_name,
+                "-" if age is None else format_age(age * 86400),
+                data["expires_at"] or "-",
+                data["next_rotation_at"] or "-",
+                "; ".join(f"{f.reason.value}: {f.detail}" for f in entry.findings) or "ok",
+            ]
+        )
+    total = f"{report.secrets_out_of_policy} of {len(report.secrets)} secret(s) out of policy"
+    return f"{_table(table)}\n{total}"
