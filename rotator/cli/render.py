@@ -89,6 +89,7 @@ def status_text(status: Mapping[str, Any]) -> str:
         lines.append(f"  {version_id}  {', '.join(stages) or '-'}")
     for entry in status.get("retiring", []):
         lines.append(f"retiring          {entry['key_id']} until {entry['not_after']}")
+    lines += _key_lines(status)
     stuck = status.get("stuck_version_id")
     age = status.get("stuck_age_s")
     since = f" for {format_age(age)}" if isinstance(age, int) else ""
@@ -99,6 +100,44 @@ def status_text(status: Mapping[str, Any]) -> str:
         else "stuck rotation    no"
     )
     return "\n".join(lines)
+
+
+def _key_lines(status: Mapping[str, Any]) -> list[str]:
+    """Scopes, lifetime, expiry, the project, each key as OpenAI lists it, and the warnings."""
+    scopes = status.get("scopes")
+    shown = "All permissions (no scopes recorded)" if scopes is None else ", ".join(scopes)
+    lines = [
+        f"scopes            {shown or '(none)'}",
+        f"key lifetime      {status.get('key_lifetime') or '-'}",
+        f"expires at        {status.get('expires_at') or '-'}",
+    ]
+    archived = status.get("project_archived")
+    state = "unknown" if archived is None else ("ARCHIVED" if archived else "active")
+    lines.append(f"project state     {state}")
+    if status.get("keys_error"):
+        lines.append(f"openai keys       not listed: {status['keys_error']}")
+    if status.get("keys"):
+        table = [["  key", "role", "created", "expires", "last used *"]]
+        for key in status["keys"]:
+            if not key["listed"]:
+                table.append([f"  {key['key_id']}", key["role"], "(not in OpenAI's listing)"])
+                continue
+            table.append(
+                [
+                    f"  {key['key_id']}",
+                    key["role"],
+                    key["created_at"] or "-",
+                    key["expires_at"] or "never",
+                    key["last_used_at"] or "never reported",
+                ]
+            )
+        width = max(len(row) for row in table)
+        padded = [row + [""] * (width - len(row)) for row in table]
+        lines.append("openai keys")
+        lines += _table(padded).splitlines()
+        lines.append(f"  * {status.get('last_used_at_note')}")
+    lines += [f"warning: {warning}" for warning in status.get("warnings", [])]
+    return lines
 
 
 def format_age(seconds: float) -> str:
@@ -138,6 +177,7 @@ COLUMNS = (
     ("next rotation", "next_rotation"),
     ("rotation", "rotation_enabled"),
     ("stuck?", "stuck_version_id"),
+    ("project", "project_archived"),
 )
 
 
@@ -150,6 +190,8 @@ def status_table(rows: list[dict[str, object]]) -> str:
             return "on" if value else "off"
         if key == "stuck_version_id":
             return f"yes ({value})" if value else "no"
+        if key == "project_archived":
+            return "-" if value is None else ("archived !" if value else "active")
         text = "-" if value is None else str(value)
         return f"{text} !" if key == "key_age" and row.get("too_old") else text
 
