@@ -140,37 +140,6 @@ def cli_metrics(settings: Settings, common: Mapping[str, Any]) -> MetricsEmitter
     return MetricsEmitter(settings.metrics_namespace, stream=sys.stderr)
 
 
-def emit_rotation_metrics(
-    metrics: MetricsEmitter | None,
-    secret_id: str,
-    report: Mapping[str, object],
-    *,
-    key_age_days: float | None,
-) -> None:
-    """One EMF line for one CLI rotation (whole rotation: no Step dimension). Never a key."""
-    if metrics is None:
-        return
-    from rotator.metrics.emitter import Outcome
-    from rotator.rotation.results import Revocation, RotationStatus
-    from rotator.rotation.step_metrics import secret_name
-
-    rotated = report.get("status") == RotationStatus.ROTATED
-    revocation = report.get("previous_key_revocation")
-    duration = report.get("duration_ms")
-    metrics.rotation_step(
-        secret_name=secret_name(secret_id),
-        step=None,
-        outcome=Outcome.ROTATED if rotated else Outcome.FAILED,
-        duration_ms=float(duration) if isinstance(duration, int | float) else 0.0,
-        key_age_days=key_age_days if rotated else None,
-        old_key_revocation_confirmed=(
-            revocation == Revocation.CONFIRMED
-            if rotated and revocation in (Revocation.CONFIRMED, Revocation.UNCONFIRMED)
-            else None
-        ),
-    )
-
-
 def rotate_one(
     settings: Settings,
     secret_id: str,
@@ -186,7 +155,7 @@ def rotate_one(
     from rotator.errors import RotationFailure
     from rotator.rotation.local import rotate_locally
     from rotator.rotation.remote import choose_mode, rotate_remotely
-    from rotator.rotation.step_metrics import replaced_key_age_days
+    from rotator.rotation.step_metrics import emit_rotation_metrics, replaced_key_age_days
 
     app = build_app(settings, mode=Mode.CLI)
     try:
@@ -239,6 +208,7 @@ def rotate_all(
     from rotator.cli.render import emit_json
     from rotator.cli.selection import describe_filters, rotator_secrets
     from rotator.rotation.results import RotationStatus
+    from rotator.rotation.step_metrics import emit_rotation_metrics
 
     app = build_app(settings, mode=Mode.FLEET, max_rps=max_rps, concurrency=concurrency)
     try:

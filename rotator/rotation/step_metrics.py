@@ -1,4 +1,5 @@
-"""One EMF line per Lambda rotation step, around :meth:`RotationEngine.run_step`.
+"""One EMF line per Lambda rotation step (around :meth:`RotationEngine.run_step`), or per CLI
+rotation (:func:`emit_rotation_metrics`, from the report).
 
 ``RotationSucceeded`` is 1 on the finishSecret that moved AWSCURRENT (outcome ``promoted``);
 ``RotationFailed`` is 1 on any step that raised (the error is re-raised unchanged, so Secrets
@@ -11,6 +12,7 @@ name, the step, numbers and the outcome.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from rotator.clock import Clock
 from rotator.domain.models import AWSCURRENT
@@ -20,7 +22,7 @@ from rotator.errors import RotatorError
 from rotator.metrics.emitter import MetricsEmitter, Outcome
 from rotator.ports import SecretStore
 from rotator.rotation.engine import RotationEngine
-from rotator.rotation.results import Revocation, StepOutcome, StepResult
+from rotator.rotation.results import Revocation, RotationStatus, StepOutcome, StepResult
 
 SECONDS_PER_DAY = 86400
 #: ``arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf``: Secrets Manager appends six
@@ -84,3 +86,30 @@ def run_measured_step(
         old_key_revocation_confirmed=revocation_confirmed(result) if promoted else None,
     )
     return result
+
+
+def emit_rotation_metrics(
+    metrics: MetricsEmitter | None,
+    secret_id: str,
+    report: Mapping[str, object],
+    *,
+    key_age_days: float | None,
+) -> None:
+    """One EMF line for one CLI rotation (whole rotation: no Step dimension). Never a key."""
+    if metrics is None:
+        return
+    rotated = report.get("status") == RotationStatus.ROTATED
+    revocation = report.get("previous_key_revocation")
+    duration = report.get("duration_ms")
+    metrics.rotation_step(
+        secret_name=secret_name(secret_id),
+        step=None,
+        outcome=Outcome.ROTATED if rotated else Outcome.FAILED,
+        duration_ms=float(duration) if isinstance(duration, int | float) else 0.0,
+        key_age_days=key_age_days if rotated else None,
+        old_key_revocation_confirmed=(
+            revocation == Revocation.CONFIRMED
+            if rotated and revocation in (Revocation.CONFIRMED, Revocation.UNCONFIRMED)
+            else None
+        ),
+    )
