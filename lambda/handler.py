@@ -1,9 +1,11 @@
 """Secrets Manager rotation Lambda for OpenAI service-account keys (thin edge).
 
 Parses the event, binds log context, runs one engine step (or, for a scheduled
-``{"Action": "prune", "SecretId": ...}`` event, a prune), returns None. Any failure is raised
-so that Secrets Manager marks the step failed and retries the rotation with the same token.
-The runtime writes the raised error's text and stack to CloudWatch outside structlog's
+``{"Action": "prune", "SecretId": ...}`` event, a prune; for ``{"Action": "audit", ...}``, the
+key-age audit), returns None. Any failure is raised so that Secrets Manager marks the step
+failed and retries the rotation with the same token. Each step and each audit writes EMF metric
+lines on stdout (:mod:`rotator.metrics.emitter`); an out-of-policy secret is a metric, not an
+error. The runtime writes the raised error's text and stack to CloudWatch outside structlog's
 redaction, so what is raised is masked and carries no chain: a rotator error (masked by
 ``RotatorError`` itself) is re-raised ``from None`` with its cause and context dropped, and
 any other exception becomes a ``RotatorError`` naming only its type.
@@ -23,9 +25,13 @@ import structlog
 from rotator import log
 from rotator.app import App, Mode, build_app
 from rotator.config import Settings
+from rotator.domain.actions import AuditAction, audit_action
 from rotator.domain.protocol import parse_event, prune_target
 from rotator.errors import RotatorError
+from rotator.metrics.emitter import MetricsEmitter
+from rotator.rotation.audit import audit_secrets, refuse_unreadable
 from rotator.rotation.maintenance import apply_plan, plan_prune
+from rotator.rotation.step_metrics import run_measured_step
 
 Handler = Callable[[dict[str, Any], Any], None]
 
@@ -70,13 +76,48 @@ def make_handler(get_app: Callable[[], App]) -> Handler:
             step=event.get("Step") if isinstance(event, dict) else None,
             version_id=event.get("ClientRequestToken") if isinstance(event, dict) else None,
         )
+        audit = audit_action(event)
+        if audit is not None:
+            run_audit(app, audit)
+            return
         prune_secret = prune_target(event)
         if prune_secret is not None:
             apply_plan(app.ctx, plan_prune(app.ctx, prune_secret))
             return
-        app.engine.run_step(parse_event(event))
+        metrics = MetricsEmitter(app.settings.metrics_namespace)
+        run_measured_step(app.engine, parse_event(event), store=app.store, emitter=metrics)
 
     return handler
+
+
+def run_audit(app: App, action: AuditAction) -> None:
+    """The scheduled audit: KeyAgeDays per secret and SecretsOutOfPolicy; raises only on reads."""
+    fleet_app = build_app(
+        app.settings,
+        mode=Mode.FLEET,
+        store=app.store,
+        admin_factory=app.admin_factory,
+        probe=app.probe,
+        clock=app.clock,
+    )
+    try:
+        candidates = fleet_app.fleet.discover(prefix=action.prefix, tags={}, concurrency=8)
+        refuse_unreadable((c.description.name, c.problem) for c in candidates)
+        report = audit_secrets(
+            [(c.description, c.secret) for c in candidates if c.secret is not None],
+            history=None,  # the audit role has no ListSecretVersionIds (rotation/audit.py)
+            policy=action.policy,
+            now=app.clock.now(),
+        )
+    finally:
+        fleet_app.close()
+    MetricsEmitter(app.settings.metrics_namespace).audit(report)
+    structlog.get_logger("rotator.audit").info(
+        "audit_done",
+        secrets_audited=len(report.secrets),
+        secrets_out_of_policy=report.secrets_out_of_policy,
+        out_of_policy=[s.secret_name for s in report.out_of_policy],
+    )
 
 
 @functools.cache

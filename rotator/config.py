@@ -22,6 +22,7 @@ from rotator.domain.durations import (
 from rotator.domain.ids import check_secret_reference, parse_project_ids
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import ConfigError
+from rotator.metrics.emf import DEFAULT_NAMESPACE, check_namespace
 
 __all__ = [
     "DEFAULT_OPENAI_BASE_URL",
@@ -92,6 +93,8 @@ class Settings:
     allowed_project_ids: frozenset[str] | None = None
     #: ``rotator rotate --replace-dead-key`` (CLI only; never read from the environment).
     replace_dead_key: bool = False
+    #: ``ROTATOR_METRICS_NAMESPACE``: the CloudWatch namespace of the EMF metrics.
+    metrics_namespace: str = DEFAULT_NAMESPACE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, allow_env_admin_key: bool) -> Settings:
@@ -116,6 +119,7 @@ class Settings:
             allowed_project_ids=parse_project_ids(
                 env.get("ROTATOR_ALLOWED_PROJECT_IDS", ""), name="ROTATOR_ALLOWED_PROJECT_IDS"
             ),
+            metrics_namespace=env.get("ROTATOR_METRICS_NAMESPACE") or None,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -138,4 +142,5 @@ class Settings:
             updated,
             openai_base_url=validate_base_url(updated.openai_base_url),
             log_level=level,
+            metrics_namespace=check_namespace(updated.metrics_namespace),
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 from rotator.cli.progress import FleetProgress
 from rotator.cli.render import failure_json, with_age
+from rotator.domain.audit import AuditPolicy, SecretFacts, audit_fleet
 from rotator.errors import KeyTestFailedError
 from rotator.fleet.run import FleetResult
 from rotator.fleet.status import StatusRow
@@ -14,7 +16,7 @@ from rotator.provisioning.init import InitResult
 from rotator.provisioning.schedule import ScheduleResult
 from rotator.rotation.maintenance import Action, ActionKind, Plan
 from rotator.rotation.results import Revocation, RotationReport, RotationStatus
-from rotator.rotation.status import SecretStatus
+from rotator.rotation.status import KeyState, SecretStatus
 from rotator.testing.openai_emulator import ManualClock
 
 REPORT_FIELDS = [
@@ -99,6 +101,54 @@ def test_status_json_shape() -> None:
         "stuck_since",
         "stuck_age_s",
         "retiring",
+        "scopes",
+        "key_lifetime",
+        "expires_at",
+        "project_archived",
+        "keys",
+        "keys_error",
+        "last_used_at_note",
+        "warnings",
+        "expires_before_rotation",
+    ]
+
+
+def test_status_key_json_shape() -> None:
+    """`status SECRET_ID --output json`: each entry of ``keys``, in order."""
+    key = KeyState("key_1", "retiring", "proj_1", listed=True, last_used_at="2026-12-01T00:00:00Z")
+    assert list(key.to_json()) == [
+        "key_id",
+        "role",
+        "project_id",
+        "listed",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "in_use_after_rotation",
+        "note",
+    ]
+
+
+def test_audit_json_shape() -> None:
+    """`audit --output json`: one object, the totals then one entry per secret."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    report = audit_fleet(
+        [SecretFacts("openai/app", rotation_enabled=False, key_created_at=now)],
+        policy=AuditPolicy(max_age=timedelta(days=90)),
+        now=now,
+    )
+    data = json.loads(json.dumps(report.to_json()))
+    assert list(data) == ["secrets_audited", "secrets_out_of_policy", "secrets"]
+    assert list(data["secrets"][0]) == [
+        "secret_name",
+        "in_policy",
+        "key_age_days",
+        "expires_at",
+        "next_rotation_at",
+        "findings",
+    ]
+    assert data["secrets"][0]["findings"] == [
+        {"reason": "rotation_disabled", "detail": "rotation is switched off"}
     ]
 
 
@@ -116,6 +166,7 @@ def test_status_all_row_json_shape() -> None:
         "rotation_enabled",
         "stuck_version_id",
         "too_old",
+        "project_archived",
     ]
     assert shown["key_age"] == "1d"
 

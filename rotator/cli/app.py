@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from rotator.cli import deploy, maintenance, rotate, status
+from rotator.cli import audit, deploy, maintenance, rotate, status
 from rotator.cli.errors import EXIT_USAGE, CliError, errors_to_exit
 
 
@@ -39,6 +39,7 @@ def demo(ctx: click.Context) -> None:
 for _command in (
     rotate.rotate,
     status.status,
+    audit.audit,
     *deploy.COMMANDS,
     maintenance.recover,
     maintenance.prune,

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rotator.domain.protocol import Step
 from rotator.errors import RotatorError
 from rotator.rotation.results import Revocation, RotationReport, RotationStatus, StepResult
+
+if TYPE_CHECKING:
+    from rotator.domain.audit import AuditReport
 
 
 def emit_json(data: Mapping[str, Any]) -> None:
@@ -86,6 +89,7 @@ def status_text(status: Mapping[str, Any]) -> str:
         lines.append(f"  {version_id}  {', '.join(stages) or '-'}")
     for entry in status.get("retiring", []):
         lines.append(f"retiring          {entry['key_id']} until {entry['not_after']}")
+    lines += _key_lines(status)
     stuck = status.get("stuck_version_id")
     age = status.get("stuck_age_s")
     since = f" for {format_age(age)}" if isinstance(age, int) else ""
@@ -96,6 +100,44 @@ def status_text(status: Mapping[str, Any]) -> str:
         else "stuck rotation    no"
     )
     return "\n".join(lines)
+
+
+def _key_lines(status: Mapping[str, Any]) -> list[str]:
+    """Scopes, lifetime, expiry, the project, each key as OpenAI lists it, and the warnings."""
+    scopes = status.get("scopes")
+    shown = "All permissions (no scopes recorded)" if scopes is None else ", ".join(scopes)
+    lines = [
+        f"scopes            {shown or '(none)'}",
+        f"key lifetime      {status.get('key_lifetime') or '-'}",
+        f"expires at        {status.get('expires_at') or '-'}",
+    ]
+    archived = status.get("project_archived")
+    state = "unknown" if archived is None else ("ARCHIVED" if archived else "active")
+    lines.append(f"project state     {state}")
+    if status.get("keys_error"):
+        lines.append(f"openai keys       not listed: {status['keys_error']}")
+    if status.get("keys"):
+        table = [["  key", "role", "created", "expires", "last used *"]]
+        for key in status["keys"]:
+            if not key["listed"]:
+                table.append([f"  {key['key_id']}", key["role"], "(not in OpenAI's listing)"])
+                continue
+            table.append(
+                [
+                    f"  {key['key_id']}",
+                    key["role"],
+                    key["created_at"] or "-",
+                    key["expires_at"] or "never",
+                    key["last_used_at"] or "never reported",
+                ]
+            )
+        width = max(len(row) for row in table)
+        padded = [row + [""] * (width - len(row)) for row in table]
+        lines.append("openai keys")
+        lines += _table(padded).splitlines()
+        lines.append(f"  * {status.get('last_used_at_note')}")
+    lines += [f"warning: {warning}" for warning in status.get("warnings", [])]
+    return lines
 
 
 def format_age(seconds: float) -> str:
@@ -135,6 +177,7 @@ COLUMNS = (
     ("next rotation", "next_rotation"),
     ("rotation", "rotation_enabled"),
     ("stuck?", "stuck_version_id"),
+    ("project", "project_archived"),
 )
 
 
@@ -147,6 +190,8 @@ def status_table(rows: list[dict[str, object]]) -> str:
             return "on" if value else "off"
         if key == "stuck_version_id":
             return f"yes ({value})" if value else "no"
+        if key == "project_archived":
+            return "-" if value is None else ("archived !" if value else "active")
         text = "-" if value is None else str(value)
         return f"{text} !" if key == "key_age" and row.get("too_old") else text
 
@@ -167,3 +212,30 @@ def with_age(row: dict[str, object]) -> dict[str, object]:
         if key == "key_age_s":
             shown["key_age"] = format_age(value) if isinstance(value, int | float) else None
     return shown
+
+
+def _table(table: list[list[str]]) -> str:
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    )
+
+
+def audit_text(report: AuditReport) -> str:
+    """``rotator audit``'s table: one row per secret, its findings (or ``ok``), then a total."""
+    table = [["secret", "key age", "expires", "next rotation", "findings"]]
+    for entry in report.secrets:
+        data = entry.to_json()
+        age = entry.key_age_days
+        table.append(
+            [
+                entry.secret_name,
+                "-" if age is None else format_age(age * 86400),
+                data["expires_at"] or "-",
+                data["next_rotation_at"] or "-",
+                "; ".join(f"{f.reason.value}: {f.detail}" for f in entry.findings) or "ok",
+            ]
+        )
+    total = f"{report.secrets_out_of_policy} of {len(report.secrets)} secret(s) out of policy"
+    return f"{_table(table)}\n{total}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,9 @@ from rotator.cli.options import (
     output_option,
 )
 from rotator.config import Settings
+
+if TYPE_CHECKING:
+    from rotator.metrics.emitter import MetricsEmitter
 
 
 @click.command()
@@ -104,7 +107,8 @@ def rotate(  # click passes every parameter by keyword
     With --all, rotations run concurrently under one shared OpenAI admin rate budget; a
     terminal shows a progress bar, otherwise one JSON line per secret and a summary line.
     Exit codes: 0 rotated, 1 rotation failed (with --all: any failed, listed on stderr),
-    2 bad usage or input (nothing changed).
+    2 bad usage or input (nothing changed). With --log-format json, one EMF metric line per
+    rotation goes to stderr (RotationSucceeded/Failed, StepDuration, KeyAgeDays, ...).
     """
     check_target(
         secret_id, all_secrets, prefix=prefix, tag=tags, concurrency=concurrency, max_rps=max_rps
@@ -128,8 +132,9 @@ def rotate(  # click passes every parameter by keyword
         from rotator.cli.selection import parse_tags
 
         with errors_to_exit(output):
+            settings = make_settings(**overrides)
             rotate_all(
-                make_settings(**overrides),
+                settings,
                 prefix=prefix,
                 tags=parse_tags(tags),
                 concurrency=concurrency or 8,
@@ -137,6 +142,7 @@ def rotate(  # click passes every parameter by keyword
                 mode=mode,
                 output=output,
                 timeout=timeout,
+                metrics=cli_metrics(settings, common),
             )
         return
     with errors_to_exit(output, secret_id, rotation=True):
@@ -146,17 +152,34 @@ def rotate(  # click passes every parameter by keyword
                 "exist in the project",
                 err=True,
             )
+        settings = make_settings(**overrides)
         rotate_one(
-            make_settings(**overrides),
+            settings,
             secret_id,
             mode="local" if replace_dead_key else mode,
             output=output,
             timeout=timeout,
+            metrics=cli_metrics(settings, common),
         )
 
 
+def cli_metrics(settings: Settings, common: Mapping[str, Any]) -> MetricsEmitter | None:
+    """With ``--log-format json``, an EMF emitter on stderr (stdout carries --output json)."""
+    if common.get("log_format") != "json":
+        return None
+    from rotator.metrics.emitter import MetricsEmitter
+
+    return MetricsEmitter(settings.metrics_namespace, stream=sys.stderr)
+
+
 def rotate_one(
-    settings: Settings, secret_id: str, *, mode: str | None, output: str, timeout: float
+    settings: Settings,
+    secret_id: str,
+    *,
+    mode: str | None,
+    output: str,
+    timeout: float,
+    metrics: MetricsEmitter | None = None,
 ) -> None:
     """Rotate one secret here (``local``) or through its Lambda (``remote``) and show the report."""
     from rotator.app import Mode, build_app
@@ -164,9 +187,11 @@ def rotate_one(
     from rotator.errors import RotationFailure
     from rotator.rotation.local import rotate_locally
     from rotator.rotation.remote import choose_mode, rotate_remotely
+    from rotator.rotation.step_metrics import emit_rotation_metrics, replaced_key_age_days
 
     app = build_app(settings, mode=Mode.CLI)
     try:
+        key_age = replaced_key_age_days(app.store, secret_id, app.clock) if metrics else None
         if mode is None:
             mode = choose_mode(app.store.describe(secret_id), None)
         click.echo(f"rotating {secret_id} ({mode})", err=True)
@@ -182,6 +207,7 @@ def rotate_one(
             else:
                 report = rotate_locally(app.engine, secret_id, progress=progress_line)
         except RotationFailure as failure:
+            emit_rotation_metrics(metrics, secret_id, failure.report.to_json(), key_age_days=None)
             if output == OutputFormat.JSON:
                 emit_json(failure.report.to_json())
             else:
@@ -189,6 +215,7 @@ def rotate_one(
             raise CliError(str(failure), failure.exit_code) from failure
     finally:
         app.close()
+    emit_rotation_metrics(metrics, secret_id, report.to_json(), key_age_days=key_age)
     if output == OutputFormat.JSON:
         emit_json(report.to_json())
     else:
@@ -205,6 +232,7 @@ def rotate_all(
     mode: str | None,
     output: str,
     timeout: float,
+    metrics: MetricsEmitter | None = None,
 ) -> None:
     """Rotate every rotator secret matching the filters; :class:`CliError` when any failed."""
     from rotator.app import Mode, build_app
@@ -212,6 +240,7 @@ def rotate_all(
     from rotator.cli.render import emit_json
     from rotator.cli.selection import describe_filters, rotator_secrets
     from rotator.rotation.results import RotationStatus
+    from rotator.rotation.step_metrics import emit_rotation_metrics
 
     app = build_app(settings, mode=Mode.FLEET, max_rps=max_rps, concurrency=concurrency)
     try:
@@ -238,8 +267,20 @@ def rotate_all(
             listener=progress,
         )
         stats = fleet.budget_stats()
+        now = app.clock.now()
     finally:
         app.close()
+    minted = {c.description.name: c.secret.rotated_at for c in secrets if c.secret is not None}
+    for result in results:
+        rotated_at = minted.get(result.name)
+        emit_rotation_metrics(
+            metrics,
+            result.name,
+            result.report,
+            key_age_days=(
+                max((now - rotated_at).total_seconds(), 0.0) / 86400 if rotated_at else None
+            ),
+        )
     failed = sorted((r for r in results if r.status is RotationStatus.FAILED), key=lambda r: r.name)
     extra: dict[str, Any] = {
         "admin_requests": stats.requests,

@@ -101,7 +101,7 @@ def prune_target(event: Any) -> str | None:
         return None
     if event["Action"] != "prune":
         raise ConfigError(
-            f"unknown Action {str(event['Action'])[:40]!r}; the only action is 'prune'"
+            f"unknown Action {str(event['Action'])[:40]!r}; the actions are 'prune' and 'audit'"
         )
     secret_id = event.get("SecretId")
     if not isinstance(secret_id, str) or not secret_id.strip():

@@ -164,7 +164,7 @@ def test_status_all_json_lines_within_max_age_exit_0(
         ["rotate", "openai/svc-00", "--all"],
         ["rotate"],
         ["rotate", "openai/svc-00", "--prefix", "openai/"],
-        ["status", "openai/svc-00", "--max-age", "90d"],
+        ["status", "openai/svc-00", "--prefix", "openai/"],
         ["rotate", "--all", "--tag", "no-equals-sign"],
     ],
 )
