@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from rotator.domain.ids import check_secret_reference, looks_like_key
-from rotator.domain.models import AWSCURRENT, AWSPENDING, ApiKeyInfo, ServiceAccount
-from rotator.domain.naming import parse_service_account_name
+from rotator.domain.models import AWSCURRENT, AWSPENDING
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -253,49 +252,3 @@ def recorded_service_accounts(*secrets: RotatorSecret | None) -> frozenset[str]:
             ids.add(secret.service_account_id)
         ids.update(e.service_account_id for e in secret.retiring if e.service_account_id)
     return frozenset(ids)
-
-
-def orphans(
-    accounts: list[ServiceAccount],
-    *,
-    secret_arn: str,
-    recorded: frozenset[str],
-    now: datetime,
-    margin: timedelta,
-    spare_token: str | None = None,
-) -> list[ServiceAccount]:
-    """Rotator-made accounts of this secret that no version records, older than ``margin``.
-
-    The margin keeps an in-flight createSecret of another process (account made, put not yet
-    done) out of reach; ``spare_token`` names the caller's own rotation, handled by name.
-    """
-    cutoff = (now - margin).timestamp()
-    found = []
-    for account in accounts:
-        parsed = parse_service_account_name(account.name)
-        if parsed is None or not parsed.belongs_to(secret_arn) or account.id in recorded:
-            continue
-        if parsed.token == spare_token or account.created_at > cutoff:
-            continue
-        found.append(account)
-    return found
-
-
-def orphan_keys(
-    keys: Sequence[ApiKeyInfo],
-    *,
-    secret_arn: str,
-    recorded: frozenset[str],
-    now: datetime,
-    margin: timedelta,
-) -> list[ApiKeyInfo]:
-    """Rotator-made keys of this secret that no version records, older than ``margin``."""
-    cutoff = (now - margin).timestamp()
-    found = []
-    for info in keys:
-        parsed = parse_service_account_name(info.name)
-        if parsed is None or not parsed.belongs_to(secret_arn) or info.id in recorded:
-            continue
-        if info.created_at <= cutoff:
-            found.append(info)
-    return found

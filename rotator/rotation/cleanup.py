@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from rotator.domain import protocol
+from rotator.domain import orphans, protocol
 from rotator.domain.models import (
     AWSCURRENT,
     AWSPENDING,
@@ -49,7 +49,7 @@ def prune_orphans(
     spare_token: str,
 ) -> None:
     """Delete this secret's old unrecorded service accounts (leftovers of crashed runs)."""
-    for orphan in protocol.orphans(
+    for orphan in orphans.orphans(
         accounts,
         secret_arn=secret_arn,
         recorded=protocol.recorded_service_accounts(current),
@@ -75,7 +75,7 @@ def prune_orphan_keys(
     margin: timedelta,
 ) -> None:
     """Delete this secret's old unrecorded keys (a crashed run's), from a listing in hand."""
-    for orphan in protocol.orphan_keys(
+    for orphan in orphans.orphan_keys(
         listing,
         secret_arn=secret_arn,
         recorded=protocol.recorded_keys(current),

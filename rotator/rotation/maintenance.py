@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import structlog
 
-from rotator.domain import protocol
+from rotator.domain import orphans, protocol
 from rotator.domain.durations import MIN_SAFE_AGE, format_duration
 from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS
 from rotator.domain.naming import service_account_name
@@ -206,7 +206,7 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
             )
     margin = ctx.policy.orphan_margin if margin is None else margin
     recorded = protocol.recorded_service_accounts(current, pending, previous)
-    for orphan in protocol.orphans(
+    for orphan in orphans.orphans(
         list(inventory.accounts.values()), secret_arn=arn, recorded=recorded, now=now, margin=margin
     ):
         actions.append(
@@ -217,7 +217,7 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
             )
         )
     recorded_keys = protocol.recorded_keys(current, pending, previous)
-    for info in protocol.orphan_keys(
+    for info in orphans.orphan_keys(
         inventory.keys, secret_arn=arn, recorded=recorded_keys, now=now, margin=margin
     ):
         if info.service_account_id not in {a.target for a in actions}:
