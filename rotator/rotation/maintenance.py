@@ -7,7 +7,9 @@ first, then the version's key (if it got one) is deleted; if the label cannot be
 the version was promoted meanwhile, nothing is deleted.
 
 prune: retiring keys whose grace period has passed, and orphans — rotator-made service
-accounts of this secret that no version records, older than a safety margin.
+accounts of this secret that no version records, older than a safety margin. ``idle_for`` keeps
+a due key OpenAI reports used (``last_used_at``) that recently, unless OpenAI ended it; how
+often ``last_used_at`` updates is undocumented, so only a recent value counts (as use).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS, DeleteOut
 from rotator.domain.naming import service_account_name
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import CleanupError, RotationInProgressError, RotatorError
-from rotator.ports import VersionHistory
+from rotator.ports import OpenAIAdmin, VersionHistory
 from rotator.rotation.context import RotationContext
 
 log = structlog.get_logger("rotator.maintenance")
@@ -147,8 +149,34 @@ def plan_recover(
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
-def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None = None) -> Plan:
-    """Retiring keys past their time, and unrecorded rotator-made accounts of this secret."""
+LAST_USED_NOTE = (
+    "OpenAI does not document how often last_used_at updates: an idle key may be in use"
+)
+
+
+def _recently_used(
+    ctx: RotationContext, admin: OpenAIAdmin, project_id: str, idle_for: timedelta
+) -> dict[str, str]:
+    """Keys OpenAI reports used within ``idle_for`` (and not ended by OpenAI): id → when."""
+    now_s = ctx.clock.now().timestamp()
+    since = now_s - idle_for.total_seconds()
+    used: dict[str, str] = {}
+    for key in admin.list_api_keys(project_id):
+        ended = key.expires_at is not None and key.expires_at <= now_s
+        if key.last_used_at is not None and key.last_used_at > since and not ended:
+            age = timedelta(seconds=max(0, round(now_s - key.last_used_at)))
+            used[key.id] = format_duration(age)
+    return used
+
+
+def plan_prune(
+    ctx: RotationContext,
+    secret_id: str,
+    *,
+    margin: timedelta | None = None,
+    idle_for: timedelta = timedelta(0),
+) -> Plan:
+    """Due retiring keys (less those used within ``idle_for``) and this secret's orphans."""
     description = ctx.store.describe(secret_id)
     arn = description.arn
     versions = description.versions
@@ -160,7 +188,8 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
     # AWSPENDING left on the AWSCURRENT version after a finished rotation is no rotation at all.
     pending = None if pending_id == current_id else _value(ctx, arn, pending_id, AWSPENDING)
     previous = _value(ctx, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
-    accounts = ctx.admin_for(current).list_service_accounts(current.project_id)
+    admin = ctx.admin_for(current)
+    accounts = admin.list_service_accounts(current.project_id)
     live = {a.id for a in accounts}
     now = ctx.clock.now()
     due, later = protocol.split_due(current.retiring, now=now)
@@ -170,8 +199,17 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
     if pending is not None and pending.service_account_id:
         in_use |= {pending.service_account_id}
     actions: list[Action] = []
+    notes: list[str] = []
+    used = _recently_used(ctx, admin, current.project_id, idle_for) if idle_for else {}
     for entry in due:
         if entry.key_id == current.key_id or entry.service_account_id in in_use:
+            continue
+        if entry.key_id in used:
+            notes.append(
+                f"kept retiring key {entry.key_id}: OpenAI reports it used {used[entry.key_id]} "
+                f"ago, within --idle-for {format_duration(idle_for)}; a consumer may not have "
+                "picked up the new key"
+            )
             continue
         if entry.service_account_id is not None:
             if entry.service_account_id in live:
@@ -201,22 +239,20 @@ def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None
                 f"orphan {orphan.name}: no version of the secret records it",
             )
         )
-    return Plan(description.name, arn, current.project_id, tuple(actions))
+    if idle_for:
+        notes.append(LAST_USED_NOTE)
+    return Plan(description.name, arn, current.project_id, tuple(actions), tuple(notes))
 
 
 def _promoted_meanwhile(ctx: RotationContext, arn: str, version_id: str) -> str | None:
-    """Why to stop, if the version whose label was removed became AWSCURRENT meanwhile."""
+    """Why to stop if the version whose label was removed became AWSCURRENT meanwhile."""
     if AWSCURRENT in ctx.store.describe(arn).versions.get(version_id, frozenset()):
         return f"version {version_id} was promoted to AWSCURRENT meanwhile: its key is in use"
     return None
 
 
 def apply_plan(ctx: RotationContext, plan: Plan) -> list[str]:
-    """Carry out a plan; failures are reported together.
-
-    Every action is tried, except after a label removal that failed (or found the version
-    promoted meanwhile): then no key is deleted.
-    """
+    """Carry out a plan; failures reported together. No key goes after a failed label removal."""
     done: list[str] = []
     failed: list[str] = []
     admin = None
