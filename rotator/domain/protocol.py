@@ -72,15 +72,15 @@ def parse_event(event: Any) -> RotationEvent:
         )
     check_secret_reference(secret_id, field="the rotation event's SecretId")
     token = event.get("ClientRequestToken")
+    if isinstance(token, str) and looks_like_key(token):
+        raise ConfigError(
+            "rotation event's ClientRequestToken holds an API key, not a version id; send the "
+            "token RotateSecret returned"
+        )
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ConfigError(
             "rotation event has no valid ClientRequestToken (32-64 printable characters, "
             "no spaces, as RotateSecret takes it)"
-        )
-    if looks_like_key(token):
-        raise ConfigError(
-            "rotation event's ClientRequestToken holds an API key, not a version id; send the "
-            "token RotateSecret returned"
         )
     rotation_token_raw = event.get("RotationToken")
     rotation_token = None

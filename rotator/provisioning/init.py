@@ -26,6 +26,7 @@ from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     CleanupError,
     ConfigError,
+    ProjectArchivedError,
     ResponseLostError,
     RotatorError,
     SecretFormatError,
@@ -195,6 +196,15 @@ def _still_retiring(
     return (*replaced.retiring, RetiringKey(replaced.key_id, replaced.service_account_id, now))
 
 
+def archived_message(project_id: str) -> str:
+    """One line: the project is archived, and the way out."""
+    return (
+        f"project {project_id} is archived: its keys no longer work and it refuses new ones; "
+        "move the workload to an active project and re-seed the secret with "
+        "`rotator init --force`"
+    )
+
+
 def init_secret(
     store: SecretProvisioner,
     admin: OpenAIAdmin,
@@ -218,7 +228,9 @@ def init_secret(
     validate_init_request(project_id, source)
     existing = existing_secret(store, secret_id)
     replaced = _value_to_replace(store, existing, secret_id, project_id=project_id, force=force)
-    admin.get_project(project_id)  # the admin key works and the project exists
+    # The admin key works and the project exists; an archived one is refused before any write.
+    if admin.get_project(project_id).archived:
+        raise ProjectArchivedError(archived_message(project_id))
     created_account: str | None = None
     if source.existing_key is not None:
         key = Sensitive(source.existing_key.reveal().strip())

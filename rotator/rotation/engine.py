@@ -25,10 +25,16 @@ from rotator.errors import (
 from rotator.rotation import cleanup, probing
 from rotator.rotation.context import RotationContext, RotationPolicy
 from rotator.rotation.minting import mint
-from rotator.rotation.promotion import check_room, discard, promote
+from rotator.rotation.promotion import check_room, discard, promote, require_current_works
 from rotator.rotation.proof import check_allowed_project, prove_current
 from rotator.rotation.results import StepOutcome, StepResult
-from rotator.rotation.retire import protected_accounts, retire_entries, schedule_grace
+from rotator.rotation.retire import (
+    protected_accounts,
+    provable_entries,
+    retire_entries,
+    retire_replaced,
+    with_reasons,
+)
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
@@ -146,19 +152,29 @@ class RotationEngine:
             margin=self.ctx.policy.orphan_margin,
         )
         due, _later = protocol.split_due(current.retiring, now=now)
+        provable, refused = provable_entries(
+            due,
+            secret_arn=arn,
+            secret=current,
+            listing={info.id: info for info in proof.listing},
+            read_version=self.ctx.version_reader(arn),
+        )
         settled = retire_entries(
             admin,
-            due,
+            provable,
             secret_arn=arn,
             secret=current,
             protected=protected_accounts(current, now=now),
         )
-        retiring = protocol.retiring_after_rotation(
-            current,
-            current_version_id=current_id,
-            now=now,
-            grace=self.ctx.policy.grace_period,
-            gone=frozenset(settled.gone),
+        retiring = with_reasons(
+            protocol.retiring_after_rotation(
+                current,
+                current_version_id=current_id,
+                now=now,
+                grace=self.ctx.policy.grace_period,
+                gone=frozenset(settled.gone),
+            ),
+            {**refused, **settled.reasons},
         )
         check_room(current, retiring, secret_name=description.name)
         minted = mint(
@@ -240,6 +256,9 @@ class RotationEngine:
         stage = AWSCURRENT if decision is Decision.ALREADY_CURRENT else AWSPENDING
         new = self._read(arn, version_id=event.token, stage=stage)
         outcome = StepOutcome.CLEANED_UP
+        check_allowed_project(self.ctx, description.name, new.project_id)
+        if decision is Decision.ALREADY_CURRENT:
+            require_current_works(self.ctx, description, new)
         if decision is Decision.PROCEED:
             current_id = protocol.current_version(
                 description.versions, secret_name=description.name
@@ -253,13 +272,13 @@ class RotationEngine:
                 )
             promote(self.ctx, description, new, token=event.token, expected=expected)
             outcome = StepOutcome.PROMOTED
-        admin = self.ctx.admin_for(new)
-        now = self.ctx.clock.now()
-        due, later = protocol.split_due(new.retiring, now=now)
-        retired = retire_entries(
-            admin, due, secret_arn=arn, secret=new, protected=protected_accounts(new, now=now)
+        retired, expiring = retire_replaced(
+            self.ctx.admin_for(new),
+            secret_arn=arn,
+            secret=new,
+            now=self.ctx.clock.now(),
+            read_version=self.ctx.version_reader(arn),
         )
-        expiring = schedule_grace(admin, later, secret=new, now=now)
         revocations = tuple(
             (entry.key_id, probing.confirm_revoked(self.ctx, arn, entry))
             for entry in new.retiring

@@ -25,6 +25,7 @@ from rotator.errors import (
     SecretFormatError,
 )
 from rotator.ports import OpenAIAdmin
+from rotator.retry import call_with_retry
 from rotator.rotation.context import RotationContext
 from rotator.rotation.minting import Minted, Strategy
 from rotator.rotation.retire import expire_now
@@ -88,8 +89,26 @@ def promote(
     after = ctx.store.describe(description.arn).versions.get(token, frozenset())
     if AWSPENDING in after:
         return
-    ctx.store.move_stage(description.arn, AWSCURRENT, to_version=expected, from_version=token)
+    call_with_retry(  # this move must not be lost to a transient failure
+        lambda: ctx.store.move_stage(
+            description.arn, AWSCURRENT, to_version=expected, from_version=token
+        ),
+        backoff=ctx.policy.probe_backoff,
+        clock=ctx.clock,
+        attempts=5,
+    )
     raise RotationInProgressError(
         f"AWSPENDING was removed from version {token} of {description.name} while it was being "
         f"promoted (`rotator recover`?); AWSCURRENT was moved back to {expected}"
     )
+
+
+def require_current_works(
+    ctx: RotationContext, description: SecretDescription, current: RotatorSecret
+) -> None:
+    """A retried finish after a failed promotion retires nothing unless AWSCURRENT works."""
+    if not ctx.probe.check(current.api_key).works:
+        raise KeyTestFailedError(
+            f"the AWSCURRENT key {current.key_id} of {description.name} does not authenticate; "
+            "no old key was retired. Check `rotator status`"
+        )

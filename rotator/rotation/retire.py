@@ -19,14 +19,16 @@ An entry is forgotten only after a DELETE of that exact id in its own project an
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
 
+from rotator.domain import protocol
 from rotator.domain.models import ApiKeyInfo, DeleteOutcome, ServiceAccount, UpdateOutcome
 from rotator.domain.naming import is_named_for
+from rotator.domain.ownership import redacted_matches
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.errors import CleanupError, RotatorError
 from rotator.ports import OpenAIAdmin
@@ -41,6 +43,8 @@ class Retirement:
     gone: list[str] = field(default_factory=list)
     expiring: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    #: Why each kept key could not be retired (recorded on its entry in the next value).
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def raise_if_kept(self) -> None:
         if self.kept:
@@ -138,6 +142,7 @@ def retire_entries(
                 how = expire_now(admin, project_id, entry.key_id)
         except RotatorError as error:
             result.kept.append(f"{entry.key_id} ({error})")
+            result.reasons[entry.key_id] = f"could not be retired: {error}"
             continue
         log.info("key_retired", key_id=entry.key_id, how=how)
         (result.expiring if how == "expiring" else result.gone).append(entry.key_id)
@@ -145,7 +150,12 @@ def retire_entries(
 
 
 def schedule_grace(
-    admin: OpenAIAdmin, entries: Iterable[RetiringKey], *, secret: RotatorSecret, now: datetime
+    admin: OpenAIAdmin,
+    entries: Iterable[RetiringKey],
+    *,
+    secret: RotatorSecret,
+    now: datetime,
+    listing: Mapping[str, ApiKeyInfo],
 ) -> list[str]:
     """Have OpenAI end each not-yet-due key at its ``not_after``; returns the ids it accepted.
 
@@ -157,6 +167,12 @@ def schedule_grace(
         if entry.key_id == secret.key_id:
             continue
         seconds = max(1, math.ceil((entry.not_after - now).total_seconds()))
+        info = listing.get(entry.key_id)
+        if info is None:
+            continue  # already gone
+        if info.expires_at is not None and info.expires_at <= now.timestamp() + seconds:
+            accepted.append(entry.key_id)  # its own lifetime ends it sooner: never extend it
+            continue
         project_id = entry.in_project(secret.project_id)
         try:
             outcome = admin.update_api_key(project_id, entry.key_id, expires_in_seconds=seconds)
@@ -176,9 +192,102 @@ def schedule_grace(
     return accepted
 
 
+def provable_entries(
+    entries: Iterable[RetiringKey],
+    *,
+    secret_arn: str,
+    secret: RotatorSecret,
+    listing: Mapping[str, ApiKeyInfo],
+    read_version: Callable[[str], RotatorSecret | None],
+) -> tuple[list[RetiringKey], dict[str, str]]:
+    """Split ``entries`` into those rotator may end and those it may not (id → why not).
+
+    ``retiring`` is part of the secret's value, so it is input, not authority: a key is ended
+    only when it is in the secret's own project and, if the project still lists it (owned by
+    the account the entry names), it is a key rotator minted for this secret (its name carries
+    the secret's tag) or the key a version of this secret held (its value matches the listing's
+    redacted form). A key the project no longer lists is already gone; its DELETE (404) only
+    confirms that, so the entry can be forgotten.
+    """
+    allowed: list[RetiringKey] = []
+    refused: dict[str, str] = {}
+    for entry in entries:
+        if entry.key_id == secret.key_id:
+            continue
+        if entry.in_project(secret.project_id) != secret.project_id:
+            refused[entry.key_id] = f"in project {entry.project_id}, not the secret's"
+            continue
+        info = listing.get(entry.key_id)
+        if info is None:
+            allowed.append(entry)  # not listed: already gone; its DELETE only confirms that
+            continue
+        if entry.service_account_id not in (None, info.service_account_id):
+            refused[entry.key_id] = "owned by another account than the entry names"
+            continue
+        if is_named_for(info.name, secret_arn):
+            allowed.append(entry)
+            continue
+        held = read_version(entry.version_id) if entry.version_id else None
+        if (
+            held is not None
+            and held.key_id == entry.key_id
+            and redacted_matches(info.redacted_value, held.api_key.reveal())
+        ):
+            allowed.append(entry)
+            continue
+        refused[entry.key_id] = "not proven to be this secret's key (no version of it holds it)"
+    for key_id, why in refused.items():
+        log.warning("retiring_entry_not_acted_on", key_id=key_id, reason=why)
+    return allowed, refused
+
+
+def with_reasons(
+    entries: tuple[RetiringKey, ...], reasons: Mapping[str, str]
+) -> tuple[RetiringKey, ...]:
+    """``entries`` with the reason each listed key is still recorded."""
+    return tuple(
+        replace(entry, reason=reasons[entry.key_id]) if entry.key_id in reasons else entry
+        for entry in entries
+    )
+
+
 def protected_accounts(secret: RotatorSecret, *, now: datetime) -> frozenset[str]:
     """Accounts never deleted while retiring: the current key's and those of entries not due."""
     ids = {e.service_account_id for e in secret.retiring if e.not_after > now}
     if secret.service_account_id:
         ids.add(secret.service_account_id)
     return frozenset(i for i in ids if i)
+
+
+def retire_replaced(
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    secret: RotatorSecret,
+    now: datetime,
+    read_version: Callable[[str], RotatorSecret | None],
+) -> tuple[Retirement, list[str]]:
+    """finishSecret's part: retire due entries now, have OpenAI end the others on time.
+
+    Only entries :func:`provable_entries` admits are touched; the rest stay recorded.
+    """
+    due, later = protocol.split_due(secret.retiring, now=now)
+    listing = (
+        {info.id: info for info in admin.list_api_keys(secret.project_id)}
+        if any(entry.key_id != secret.key_id for entry in secret.retiring)
+        else {}
+    )
+    due_now, _ = provable_entries(
+        due, secret_arn=secret_arn, secret=secret, listing=listing, read_version=read_version
+    )
+    due_later, _ = provable_entries(
+        later, secret_arn=secret_arn, secret=secret, listing=listing, read_version=read_version
+    )
+    retired = retire_entries(
+        admin,
+        due_now,
+        secret_arn=secret_arn,
+        secret=secret,
+        protected=protected_accounts(secret, now=now),
+    )
+    return retired, schedule_grace(admin, due_later, secret=secret, now=now, listing=listing)
