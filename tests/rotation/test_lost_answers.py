@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from rotator.domain.protocol import Step
 from rotator.domain.sensitive import Sensitive
-from rotator.errors import StageConflictError
+from rotator.errors import (
+    KeyTestFailedError,
+    RotationFailure,
+    RotationInProgressError,
+    SecretFormatError,
+    StageConflictError,
+)
+from rotator.rotation.local import rotate_locally
 from rotator.testing.memory_store import InMemorySecretStore
-from tests.rotation.conftest import make_world
+from tests.rotation.conftest import World, make_world
 
 
 class _MissOnce(InMemorySecretStore):
@@ -73,3 +83,58 @@ def test_a_promotion_whose_answer_was_lost_is_recognised_as_done() -> None:
     assert result.outcome == "promoted"
     assert "AWSCURRENT" in world.store.versions(world.arn)[token]
     assert not world.emulator.key_works(world.seeded_value)
+
+
+def test_finish_never_promotes_a_pending_key_that_stopped_working(world: World) -> None:
+    """L7/M4: the pending key is probed right before the move; a dead key is not promoted and
+    the working key stays AWSCURRENT."""
+    world.store.enable_rotation(world.arn, "arn:aws:lambda:us-east-1:123456789012:function:r")
+    token = world.store.start_rotation(world.arn)
+    engine = world.engine(require_rotation_enabled=True)
+    for step in (Step.CREATE, Step.SET, Step.TEST):
+        engine.run_step(world.event(step, token))
+    pending = world.value_at(token)
+    assert pending is not None
+    world.emulator.revoke_key(pending["key_id"])
+    with pytest.raises(KeyTestFailedError, match="was not promoted"):
+        engine.run_step(world.event(Step.FINISH, token))
+    assert world.current()["key_id"] == world.seeded_key_id
+    assert world.emulator.key_works(world.seeded_value)
+
+
+def test_awspending_removed_during_the_promotion_moves_awscurrent_back(world: World) -> None:
+    """M4: `rotator recover` removes AWSPENDING between finishSecret's guard and its move:
+    the move is undone with a compare-and-swap, and the working key stays current."""
+    world.store.enable_rotation(world.arn, "arn:aws:lambda:us-east-1:123456789012:function:r")
+    token = world.store.start_rotation(world.arn)
+    engine = world.engine(require_rotation_enabled=True)
+    for step in (Step.CREATE, Step.SET, Step.TEST):
+        engine.run_step(world.event(step, token))
+
+    def recover_meanwhile(operation: str, _secret: str) -> None:
+        if operation == "UpdateSecretVersionStage":
+            world.store.before_call = None
+            world.store.move_stage(world.arn, "AWSPENDING", to_version=None, from_version=token)
+
+    world.store.before_call = recover_meanwhile
+    with pytest.raises(RotationInProgressError, match="moved back"):
+        engine.run_step(world.event(Step.FINISH, token))
+    assert world.current()["key_id"] == world.seeded_key_id
+    assert world.emulator.key_works(world.seeded_value)
+
+
+def test_a_retiring_list_too_long_to_store_is_refused_before_any_key_is_minted(
+    world: World,
+) -> None:
+    """L5: the next value must fit in 64 KiB; the check runs before the create."""
+    entries: list[dict[str, str]] = []
+    value = world.current()
+    while len(json.dumps({**value, "retiring": entries}, separators=(",", ":"))) < 65536 - 60:
+        entries.append({"key_id": f"key_{len(entries):06d}", "not_after": "2099-01-01T00:00:00Z"})
+    value = {**value, "retiring": entries[:-1]}
+    world.store.put_current(world.arn, Sensitive(json.dumps(value, separators=(",", ":"))))
+    keys_before = world.emulator.live_key_ids(world.project_id)
+    with pytest.raises(RotationFailure, match="prune") as caught:
+        rotate_locally(world.engine(), world.arn)
+    assert isinstance(caught.value.cause, SecretFormatError)
+    assert world.emulator.live_key_ids(world.project_id) == keys_before
