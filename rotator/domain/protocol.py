@@ -143,6 +143,9 @@ def guard(
     stages = versions.get(token)
     if stages is None:
         if token_may_be_new and step is Step.CREATE:
+            # A local run's new token: it must not take AWSPENDING from a scheduled rotation
+            # that started since the run looked (review L9).
+            refuse_if_in_progress(versions, secret_name=secret_name, own_token=token)
             return Decision.PROCEED
         raise UnknownVersionError(
             f"version {token} is not a version of secret {secret_name} (or no longer is: "

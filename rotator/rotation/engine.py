@@ -11,7 +11,8 @@ from collections.abc import Callable
 import structlog
 
 from rotator.domain import protocol
-from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
+from rotator.domain.models import AWSCURRENT, AWSPENDING, ApiKeyInfo, SecretDescription
+from rotator.domain.naming import rotation_name
 from rotator.domain.protocol import Decision, RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
@@ -142,6 +143,9 @@ class RotationEngine:
         check_allowed_project(self.ctx, description.name, current.project_id)
         admin = self.ctx.admin_for(current)
         proof = prove_current(self.ctx, admin, secret_name=description.name, current=current)
+        stored = self._stored_by_a_lost_answer(arn, event.token, proof.listing)
+        if stored is not None:
+            return stored
         now = self.ctx.clock.now()
         cleanup.prune_orphan_keys(
             admin,
@@ -217,6 +221,25 @@ class RotationEngine:
             created.key_id,
             created.service_account_id,
             strategy=minted.strategy,
+        )
+
+    def _stored_by_a_lost_answer(
+        self, arn: str, token: str, listing: tuple[ApiKeyInfo, ...]
+    ) -> StepResult | None:
+        """A key named for this token exists: was it stored after all (review L10)?
+
+        The AWSPENDING read above may have missed a put whose answer was lost (eventual
+        consistency). Before that key is deleted as a stray, read the version by id alone.
+        """
+        name = rotation_name(arn, token)
+        if not any(info.name == name for info in listing):
+            return None
+        raw = self.ctx.store.get_value(arn, version_id=token)
+        if raw is None:
+            return None
+        pending = RotatorSecret.parse(raw)
+        return StepResult(
+            Step.CREATE, StepOutcome.ALREADY_CREATED, pending.key_id, pending.service_account_id
         )
 
     # -- setSecret ----------------------------------------------------------------------

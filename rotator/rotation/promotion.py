@@ -23,6 +23,7 @@ from rotator.errors import (
     RotationInProgressError,
     RotatorError,
     SecretFormatError,
+    StageConflictError,
 )
 from rotator.ports import OpenAIAdmin
 from rotator.retry import call_with_retry
@@ -85,7 +86,14 @@ def promote(
             f"key {new.key_id} of version {token} no longer authenticates; it was not "
             f"promoted and AWSCURRENT of {description.name} is unchanged"
         )
-    ctx.store.move_stage(description.arn, AWSCURRENT, to_version=token, from_version=expected)
+    try:
+        ctx.store.move_stage(description.arn, AWSCURRENT, to_version=token, from_version=expected)
+    except StageConflictError:
+        # A retried UpdateSecretVersionStage whose first answer was lost finds the move done
+        # (review L11): AWSCURRENT already on this token is success, anything else is not.
+        if AWSCURRENT not in ctx.store.describe(description.arn).versions.get(token, ()):
+            raise
+        log.info("promotion_already_done", version_id=token)
     after = ctx.store.describe(description.arn).versions.get(token, frozenset())
     if AWSPENDING in after:
         return
