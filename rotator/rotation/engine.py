@@ -11,8 +11,7 @@ from collections.abc import Callable
 import structlog
 
 from rotator.domain import protocol
-from rotator.domain.models import AWSCURRENT, AWSPENDING, ApiKeyInfo, SecretDescription
-from rotator.domain.naming import rotation_name
+from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
 from rotator.domain.protocol import Decision, RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
@@ -26,16 +25,16 @@ from rotator.errors import (
 from rotator.rotation import cleanup, probing
 from rotator.rotation.context import RotationContext, RotationPolicy
 from rotator.rotation.minting import mint
-from rotator.rotation.promotion import check_room, discard, promote, require_current_works
+from rotator.rotation.promotion import (
+    check_room,
+    discard,
+    promote,
+    require_current_works,
+    stored_by_a_lost_answer,
+)
 from rotator.rotation.proof import check_allowed_project, prove_current
 from rotator.rotation.results import StepOutcome, StepResult
-from rotator.rotation.retire import (
-    protected_accounts,
-    provable_entries,
-    retire_entries,
-    retire_replaced,
-    with_reasons,
-)
+from rotator.rotation.retire import next_retiring, retire_replaced
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
@@ -142,8 +141,10 @@ class RotationEngine:
         current = self._read(arn, version_id=current_id, stage=AWSCURRENT)
         check_allowed_project(self.ctx, description.name, current.project_id)
         admin = self.ctx.admin_for(current)
-        proof = prove_current(self.ctx, admin, secret_name=description.name, current=current)
-        stored = self._stored_by_a_lost_answer(arn, event.token, proof.listing)
+        proof = prove_current(
+            self.ctx, admin, secret_arn=arn, secret_name=description.name, current=current
+        )
+        stored = stored_by_a_lost_answer(self.ctx, arn, event.token, proof.listing)
         if stored is not None:
             return stored
         now = self.ctx.clock.now()
@@ -155,30 +156,14 @@ class RotationEngine:
             now=now,
             margin=self.ctx.policy.orphan_margin,
         )
-        due, _later = protocol.split_due(current.retiring, now=now)
-        provable, refused = provable_entries(
-            due,
-            secret_arn=arn,
-            secret=current,
-            listing={info.id: info for info in proof.listing},
-            read_version=self.ctx.version_reader(arn),
-        )
-        settled = retire_entries(
+        retiring = next_retiring(
+            self.ctx,
             admin,
-            provable,
             secret_arn=arn,
-            secret=current,
-            protected=protected_accounts(current, now=now),
-        )
-        retiring = with_reasons(
-            protocol.retiring_after_rotation(
-                current,
-                current_version_id=current_id,
-                now=now,
-                grace=self.ctx.policy.grace_period,
-                gone=frozenset(settled.gone),
-            ),
-            {**refused, **settled.reasons},
+            current=current,
+            current_version_id=current_id,
+            listing=proof.listing,
+            now=now,
         )
         check_room(current, retiring, secret_name=description.name)
         minted = mint(
@@ -221,25 +206,6 @@ class RotationEngine:
             created.key_id,
             created.service_account_id,
             strategy=minted.strategy,
-        )
-
-    def _stored_by_a_lost_answer(
-        self, arn: str, token: str, listing: tuple[ApiKeyInfo, ...]
-    ) -> StepResult | None:
-        """A key named for this token exists: was it stored after all (review L10)?
-
-        The AWSPENDING read above may have missed a put whose answer was lost (eventual
-        consistency). Before that key is deleted as a stray, read the version by id alone.
-        """
-        name = rotation_name(arn, token)
-        if not any(info.name == name for info in listing):
-            return None
-        raw = self.ctx.store.get_value(arn, version_id=token)
-        if raw is None:
-            return None
-        pending = RotatorSecret.parse(raw)
-        return StepResult(
-            Step.CREATE, StepOutcome.ALREADY_CREATED, pending.key_id, pending.service_account_id
         )
 
     # -- setSecret ----------------------------------------------------------------------

@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 
 import structlog
 
-from rotator.domain.models import AWSCURRENT, AWSPENDING, ProbeResult, SecretDescription
+from rotator.domain.models import (
+    AWSCURRENT,
+    AWSPENDING,
+    ApiKeyInfo,
+    ProbeResult,
+    SecretDescription,
+)
+from rotator.domain.naming import rotation_name
+from rotator.domain.protocol import Step
 from rotator.domain.secret_value import MAX_SECRET_BYTES, RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -29,6 +37,7 @@ from rotator.ports import OpenAIAdmin
 from rotator.retry import call_with_retry
 from rotator.rotation.context import RotationContext
 from rotator.rotation.minting import Minted, Strategy
+from rotator.rotation.results import StepOutcome, StepResult
 from rotator.rotation.retire import expire_now
 
 log = structlog.get_logger("rotator.promotion")
@@ -120,3 +129,23 @@ def require_current_works(
             f"the AWSCURRENT key {current.key_id} of {description.name} does not authenticate; "
             "no old key was retired. Check `rotator status`"
         )
+
+
+def stored_by_a_lost_answer(
+    ctx: RotationContext, arn: str, token: str, listing: tuple[ApiKeyInfo, ...]
+) -> StepResult | None:
+    """A key named for this token exists: was it stored after all (review L10)?
+
+    The AWSPENDING read above may have missed a put whose answer was lost (eventual
+    consistency). Before that key is deleted as a stray, read the version by id alone.
+    """
+    name = rotation_name(arn, token)
+    if not any(info.name == name for info in listing):
+        return None
+    raw = ctx.store.get_value(arn, version_id=token)
+    if raw is None:
+        return None
+    pending = RotatorSecret.parse(raw)
+    return StepResult(
+        Step.CREATE, StepOutcome.ALREADY_CREATED, pending.key_id, pending.service_account_id
+    )

@@ -20,7 +20,8 @@ from rotator.domain.secret_value import RotatorSecret
 from rotator.rotation.context import RotationContext
 from rotator.rotation.plans import Action, ActionKind, Plan
 from rotator.rotation.proof import check_allowed_project
-from rotator.rotation.retire import Inventory, deletable_account, provable_entries
+from rotator.rotation.provenance import provable_entries
+from rotator.rotation.retire import Inventory, deletable_account
 
 LAST_USED_NOTE = (
     "OpenAI does not document how often last_used_at updates: an idle key may be in use"

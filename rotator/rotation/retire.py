@@ -19,8 +19,8 @@ An entry is forgotten only after a DELETE of that exact id in its own project an
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -28,10 +28,11 @@ import structlog
 from rotator.domain import protocol
 from rotator.domain.models import ApiKeyInfo, DeleteOutcome, ServiceAccount, UpdateOutcome
 from rotator.domain.naming import is_named_for
-from rotator.domain.ownership import redacted_matches
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.errors import CleanupError, RotatorError
 from rotator.ports import OpenAIAdmin
+from rotator.rotation.context import RotationContext
+from rotator.rotation.provenance import provable_entries, with_reasons
 
 log = structlog.get_logger("rotator.retire")
 
@@ -192,65 +193,6 @@ def schedule_grace(
     return accepted
 
 
-def provable_entries(
-    entries: Iterable[RetiringKey],
-    *,
-    secret_arn: str,
-    secret: RotatorSecret,
-    listing: Mapping[str, ApiKeyInfo],
-    read_version: Callable[[str], RotatorSecret | None],
-) -> tuple[list[RetiringKey], dict[str, str]]:
-    """Split ``entries`` into those rotator may end and those it may not (id → why not).
-
-    ``retiring`` is part of the secret's value, so it is input, not authority: a key is ended
-    only when it is in the secret's own project and, if the project still lists it (owned by
-    the account the entry names), it is a key rotator minted for this secret (its name carries
-    the secret's tag) or the key a version of this secret held (its value matches the listing's
-    redacted form). A key the project no longer lists is already gone; its DELETE (404) only
-    confirms that, so the entry can be forgotten.
-    """
-    allowed: list[RetiringKey] = []
-    refused: dict[str, str] = {}
-    for entry in entries:
-        if entry.key_id == secret.key_id:
-            continue
-        if entry.in_project(secret.project_id) != secret.project_id:
-            refused[entry.key_id] = f"in project {entry.project_id}, not the secret's"
-            continue
-        info = listing.get(entry.key_id)
-        if info is None:
-            allowed.append(entry)  # not listed: already gone; its DELETE only confirms that
-            continue
-        if entry.service_account_id not in (None, info.service_account_id):
-            refused[entry.key_id] = "owned by another account than the entry names"
-            continue
-        if is_named_for(info.name, secret_arn):
-            allowed.append(entry)
-            continue
-        held = read_version(entry.version_id) if entry.version_id else None
-        if (
-            held is not None
-            and held.key_id == entry.key_id
-            and redacted_matches(info.redacted_value, held.api_key.reveal())
-        ):
-            allowed.append(entry)
-            continue
-        refused[entry.key_id] = "not proven to be this secret's key (no version of it holds it)"
-    for key_id, why in refused.items():
-        log.warning("retiring_entry_not_acted_on", key_id=key_id, reason=why)
-    return allowed, refused
-
-
-def with_reasons(
-    entries: tuple[RetiringKey, ...], reasons: Mapping[str, str]
-) -> tuple[RetiringKey, ...]:
-    """``entries`` with the reason each listed key is still recorded."""
-    return tuple(
-        replace(entry, reason=reasons[entry.key_id]) if entry.key_id in reasons else entry
-        for entry in entries
-    )
-
-
 def protected_accounts(secret: RotatorSecret, *, now: datetime) -> frozenset[str]:
     """Accounts never deleted while retiring: the current key's and those of entries not due."""
     ids = {e.service_account_id for e in secret.retiring if e.not_after > now}
@@ -291,3 +233,42 @@ def retire_replaced(
         protected=protected_accounts(secret, now=now),
     )
     return retired, schedule_grace(admin, due_later, secret=secret, now=now, listing=listing)
+
+
+def next_retiring(
+    ctx: RotationContext,
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    current: RotatorSecret,
+    current_version_id: str,
+    listing: Sequence[ApiKeyInfo],
+    now: datetime,
+) -> tuple[RetiringKey, ...]:
+    """createSecret's part: retire the due entries it can prove, then the next ``retiring``.
+
+    Entries whose DELETE answered are forgotten; the rest are carried with the reason.
+    """
+    provable, refused = provable_entries(
+        current.retiring,
+        secret_arn=secret_arn,
+        secret=current,
+        listing={info.id: info for info in listing},
+        read_version=ctx.version_reader(secret_arn),
+    )
+    due, _later = protocol.split_due(tuple(provable), now=now)
+    settled = retire_entries(
+        admin,
+        due,
+        secret_arn=secret_arn,
+        secret=current,
+        protected=protected_accounts(current, now=now),
+    )
+    retiring = protocol.retiring_after_rotation(
+        current,
+        current_version_id=current_version_id,
+        now=now,
+        grace=ctx.policy.grace_period,
+        gone=frozenset(settled.gone),
+    )
+    return with_reasons(retiring, {**refused, **settled.reasons})
