@@ -77,7 +77,9 @@ class RotationEngine:
             "step_done",
             outcome=result.outcome,
             key_id=result.key_id,
+            strategy=result.strategy,
             deleted_key_ids=list(result.deleted_key_ids) or None,
+            expiring_key_ids=list(result.expiring_key_ids) or None,
             duration_ms=round((clock.monotonic() - started) * 1000),
         )
         return result
