@@ -112,7 +112,7 @@ class OpenAIHttp:
             response = self._http.get(
                 f"{self._base}/models", headers=self._headers(authorization.reveal())
             )
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             return ProbeResult.UNAVAILABLE
         if response.is_success:
             return ProbeResult.ACCEPTED
@@ -167,7 +167,7 @@ class OpenAIHttp:
                 f"no answer from OpenAI to {what} ({type(error).__name__}); the request may have"
                 " taken effect"
             )
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             failure = ServiceError(
                 f"HTTP failure calling OpenAI for {what} ({type(error).__name__})"
             )

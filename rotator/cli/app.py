@@ -48,5 +48,18 @@ for _command in (
 
 
 def main() -> None:
-    """The console script: ``rotator …``."""
-    cli(prog_name="rotator")
+    """The console script: ``rotator …``. click's own usage errors are masked like ours."""
+    import sys
+
+    from rotator.errors import mask_message
+
+    try:
+        code = cli.main(prog_name="rotator", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.message = mask_message(error.message)  # type: ignore[misc]  # click marks it Final; masking must rewrite it
+        error.show()
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

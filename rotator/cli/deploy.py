@@ -21,6 +21,7 @@ from rotator.cli.options import (
     log_level_option,
     make_settings,
     output_option,
+    secret_id_argument,
 )
 
 
@@ -34,7 +35,7 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 
 
 @click.command()
-@click.argument("secret_id")
+@secret_id_argument()
 @click.option("--project-id", required=True, help="The OpenAI project (proj_...) the key is in.")
 @click.option(
     "--from-env",
@@ -171,7 +172,7 @@ def _run_init(
 
 
 @click.command()
-@click.argument("secret_id")
+@secret_id_argument()
 @click.option("--lambda-arn", help="The rotation function (the stack's FunctionArn output).")
 @click.option("--every", help="Rotate at this interval, e.g. '30 days' or '12 hours'.")
 @click.option("--cron", "cron", help="Rotate on this schedule, e.g. 'cron(0 4 ? * SUN *)' (UTC).")

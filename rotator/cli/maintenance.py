@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from rotator.cli.errors import errors_to_exit
-from rotator.cli.options import Duration, OutputFormat, common_options, make_settings, output_option
+from rotator.cli.options import (
+    Duration,
+    OutputFormat,
+    common_options,
+    make_settings,
+    output_option,
+    secret_id_argument,
+)
 from rotator.domain.durations import MIN_SAFE_AGE, format_duration
 
 
@@ -56,7 +63,7 @@ _yes = click.option("--yes", is_flag=True, help="Act; without it, only show what
 
 
 @click.command()
-@click.argument("secret_id")
+@secret_id_argument()
 @_yes
 @click.option(
     "--min-age",
@@ -97,7 +104,7 @@ def recover(
 
 
 @click.command()
-@click.argument("secret_id")
+@secret_id_argument()
 @_yes
 @output_option
 @click.option(

@@ -137,3 +137,21 @@ def make_settings(*, log_format: str = "console", **overrides: Any) -> Settings:
     settings = Settings.from_env(os.environ, allow_env_admin_key=True).with_overrides(**overrides)
     log.configure(json=log_format == "json", level=settings.log_level)
     return settings
+
+
+def _secret_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """SECRET_ID is a name or ARN: key material there is refused before any call (exit 2)."""
+    from rotator.domain.ids import looks_like_key
+
+    if value is not None and looks_like_key(value):
+        raise click.BadParameter(
+            "holds an API key, not a secret name or ARN; pass the secret's name or ARN",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+def secret_id_argument(*, required: bool = True) -> Callable[[F], F]:
+    """The SECRET_ID argument, checked so that a pasted key never reaches AWS or the screen."""
+    return click.argument("secret_id", required=required, callback=_secret_id)

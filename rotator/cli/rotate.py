@@ -22,6 +22,7 @@ from rotator.cli.options import (
     fleet_options,
     make_settings,
     output_option,
+    secret_id_argument,
 )
 from rotator.config import Settings
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("secret_id", required=False)
+@secret_id_argument(required=False)
 @fleet_options
 @click.option(
     "--concurrency",
@@ -41,6 +42,12 @@ if TYPE_CHECKING:
     "--max-rps",
     type=click.FloatRange(min=0.1),
     help="With --all: never send more OpenAI admin requests per second than this.",
+)
+@click.option(
+    "--deadline",
+    type=Duration(positive=True),
+    help="With --all: start no rotation after this long, e.g. 45m (those not started fail "
+    "as 'not started'; rotations in flight finish).",
 )
 @click.option("--local", "mode", flag_value="local", help="Run the four steps here.")
 @click.option(
@@ -92,6 +99,7 @@ def rotate(  # click passes every parameter by keyword
     tags: tuple[str, ...],
     concurrency: int | None,
     max_rps: float | None,
+    deadline: timedelta | None,
     mode: str | None,
     output: str,
     timeout: float,
@@ -111,7 +119,13 @@ def rotate(  # click passes every parameter by keyword
     rotation goes to stderr (RotationSucceeded/Failed, StepDuration, KeyAgeDays, ...).
     """
     check_target(
-        secret_id, all_secrets, prefix=prefix, tag=tags, concurrency=concurrency, max_rps=max_rps
+        secret_id,
+        all_secrets,
+        prefix=prefix,
+        tag=tags,
+        concurrency=concurrency,
+        max_rps=max_rps,
+        deadline=deadline,
     )
     if key_lifetime is not None and key_lifetime.total_seconds() > 365 * 86400:
         raise click.BadParameter(
@@ -144,6 +158,7 @@ def rotate(  # click passes every parameter by keyword
                 output=output,
                 timeout=timeout,
                 metrics=cli_metrics(settings, common),
+                deadline=deadline.total_seconds() if deadline is not None else None,
             )
         return
     with errors_to_exit(output, secret_id, rotation=True):

@@ -27,6 +27,7 @@ def rotate_all(
     output: str,
     timeout: float,
     metrics: MetricsEmitter | None = None,
+    deadline: float | None = None,
 ) -> None:
     """Rotate every rotator secret matching the filters; :class:`CliError` when any failed."""
     from rotator.app import Mode, build_app
@@ -59,6 +60,7 @@ def rotate_all(
             concurrency=concurrency,
             timeout=timeout,
             listener=progress,
+            deadline=deadline,
         )
         stats = fleet.budget_stats()
         now = app.clock.now()

@@ -21,12 +21,13 @@ from rotator.cli.options import (
     fleet_options,
     make_settings,
     output_option,
+    secret_id_argument,
 )
 from rotator.config import Settings
 
 
 @click.command()
-@click.argument("secret_id", required=False)
+@secret_id_argument(required=False)
 @fleet_options
 @click.option(
     "--max-age",

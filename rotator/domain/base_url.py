@@ -7,7 +7,7 @@ with it too, so a URL that bypassed Settings is refused the same way.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from rotator.errors import ConfigError
 
@@ -25,15 +25,36 @@ def is_loopback(host: str) -> bool:
 
 def _shown(url: str) -> str:
     """A URL as it may appear in a message: no user:password, at most 80 characters."""
-    parts = urlsplit(url.strip())
-    if parts.username or parts.password:
-        url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    try:
+        parts = urlsplit(url.strip())
+        if parts.username or parts.password:
+            url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    except ValueError:
+        return "(unparsable)"
     return url[:80]
+
+
+def _split(url: str) -> tuple[SplitResult, str]:
+    """``urlsplit`` plus the host; a URL it cannot parse is refused, never a crash."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        raise ConfigError(
+            "OpenAI base URL is not a valid URL (bad host or port); use e.g. "
+            f"{DEFAULT_OPENAI_BASE_URL}"
+        ) from None
+    if (port is not None and not 0 < port < 65536) or any(c.isspace() for c in host):
+        raise ConfigError(
+            f"OpenAI base URL has a bad host or port; use e.g. {DEFAULT_OPENAI_BASE_URL}"
+        )
+    return parts, host
 
 
 def validate_base_url(url: str) -> str:
     """Accept https URLs, and plain http only on a loopback host."""
-    parts = urlsplit(url.strip())
+    parts, _host = _split(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
             f"OpenAI base URL {_shown(url)!r} is not an http(s) URL; use e.g. "

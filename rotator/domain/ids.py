@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from rotator.domain.sensitive import STANDALONE_KEY
+from rotator.domain.sensitive import KEY_PATTERN, STANDALONE_KEY
 from rotator.errors import ConfigError, InputError, SecretFormatError
+
+#: Real OpenAI keys are far longer than this; shorter ``sk-`` runs inside words are names.
+GLUED_KEY_LENGTH: Final = 40
 
 _SHAPES: Final = {
     "project_id": ("proj_", re.compile(r"^proj_[A-Za-z0-9_-]{1,128}$")),
@@ -22,7 +25,10 @@ _SHAPES: Final = {
 
 def looks_like_key(value: str) -> bool:
     """True when ``value`` holds something shaped like an OpenAI key anywhere in it."""
-    return STANDALONE_KEY.search(value) is not None or value.strip().startswith("sk-")
+    if STANDALONE_KEY.search(value) is not None or value.strip().startswith("sk-"):
+        return True
+    # A key glued to a word (``a<key>``) still counts once it is as long as real keys are.
+    return any(len(match.group()) >= GLUED_KEY_LENGTH for match in KEY_PATTERN.finditer(value))
 
 
 def check_id(value: str, *, field: str) -> str:
@@ -33,7 +39,7 @@ def check_id(value: str, *, field: str) -> str:
             f"secret field '{field}' holds an API key, not an id; put the key in 'api_key' and "
             f"the {prefix}… id in '{field}'"
         )
-    if shape.match(value) is None:
+    if shape.fullmatch(value) is None:
         raise SecretFormatError(
             f"secret field '{field}' is not an OpenAI id of the form {prefix}…; "
             "copy the id from the OpenAI dashboard or `rotator status`"
@@ -57,7 +63,7 @@ def parse_project_ids(text: str, *, name: str) -> frozenset[str] | None:
     if not ids:
         return None
     for project_id in ids:
-        if looks_like_key(project_id) or _SHAPES["project_id"][1].match(project_id) is None:
+        if looks_like_key(project_id) or _SHAPES["project_id"][1].fullmatch(project_id) is None:
             raise ConfigError(
                 f"{name} holds an entry that is not a project id; give comma-separated "
                 "proj_… ids, e.g. proj_abc,proj_def"

@@ -52,7 +52,7 @@ class ParsedName:
 
 def parse_service_account_name(name: str) -> ParsedName | None:
     """The tag and token in a rotator-made name, or None for any other name."""
-    match = _NAME.match(name)
+    match = _NAME.fullmatch(name)
     if match is None:
         return None
     return ParsedName(tag=match["tag"], token=match["token"])

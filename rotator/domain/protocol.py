@@ -77,7 +77,7 @@ def parse_event(event: Any) -> RotationEvent:
             "rotation event's ClientRequestToken holds an API key, not a version id; send the "
             "token RotateSecret returned"
         )
-    if not isinstance(token, str) or not _TOKEN.match(token):
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise ConfigError(
             "rotation event has no valid ClientRequestToken (32-64 printable characters, "
             "no spaces, as RotateSecret takes it)"
@@ -85,7 +85,9 @@ def parse_event(event: Any) -> RotationEvent:
     rotation_token_raw = event.get("RotationToken")
     rotation_token = None
     if rotation_token_raw is not None:
-        if not isinstance(rotation_token_raw, str) or not _ROTATION_TOKEN.match(rotation_token_raw):
+        if not isinstance(rotation_token_raw, str) or not _ROTATION_TOKEN.fullmatch(
+            rotation_token_raw
+        ):
             raise ConfigError(
                 "rotation event has a malformed RotationToken; it must be 36-256 letters, "
                 "digits or hyphens, as Secrets Manager sends it (or be left out)"

@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rotator.adapters.cached_store import VersionValueCache
 from rotator.domain.models import AWSCURRENT, SecretDescription
-from rotator.errors import RotatorError
 from rotator.ports import SecretLister
 
 #: BatchGetSecretValue's SecretIdList limit.
@@ -65,8 +64,8 @@ def prefetch_current(
             return 0
         try:
             answers = lister.current_values([d.arn for d in chunk])
-        except RotatorError:
-            refused.set()  # the whole call failed: every secret is read alone
+        except Exception:  # noqa: BLE001 - the whole call failed: every secret is read alone
+            refused.set()
             return 0
         held = 0
         for description in chunk:

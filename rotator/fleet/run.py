@@ -89,6 +89,10 @@ def check_candidates(
             return Candidate(description, None, str(error))
         except RotatorError as error:
             return Candidate(description, None, f"could not be read: {error}")
+        except Exception as error:  # noqa: BLE001 - one secret's odd failure never ends the run
+            return Candidate(
+                description, None, f"could not be read: unexpected {type(error).__name__}"
+            )
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="check") as pool:
         return list(pool.map(check, descriptions))
@@ -218,8 +222,12 @@ class Fleet:
         concurrency: int,
         timeout: float,
         listener: FleetListener | None = None,
+        deadline: float | None = None,
     ) -> list[FleetResult]:
-        """Rotate ``secrets`` (here, or by their Lambda) with ``concurrency`` in flight."""
+        """Rotate ``secrets`` (here, or by their Lambda) with ``concurrency`` in flight.
+
+        After ``deadline`` seconds no further secret starts (they fail as not started).
+        """
 
         def rotate_one(description: SecretDescription) -> RotationReport:
             try:
@@ -236,5 +244,10 @@ class Fleet:
                 self._store.forget(description.arn)
 
         return rotate_fleet(
-            secrets, rotate_one, concurrency=concurrency, listener=listener, clock=self._clock
+            secrets,
+            rotate_one,
+            concurrency=concurrency,
+            listener=listener,
+            clock=self._clock,
+            deadline=deadline,
         )

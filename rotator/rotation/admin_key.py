@@ -75,6 +75,8 @@ class AdminKeyResolver:
         self._lock = threading.Lock()
         #: secret id -> (key, monotonic time it was read)
         self._cache: dict[str, tuple[Sensitive, float]] = {}
+        #: every key ever read -> the secret it came from (a stale client may outlive the cache)
+        self._origins: dict[Sensitive, str] = {}
 
     def refresh(self, stale: Sensitive) -> Sensitive | None:
         """Re-read the secret ``stale`` was read from; the key now there, or None if unknown.
@@ -83,10 +85,10 @@ class AdminKeyResolver:
         re-read.
         """
         with self._lock:
-            secret_id = next((s for s, (k, _) in self._cache.items() if k == stale), None)
+            secret_id = self._origins.get(stale)
             if secret_id is None:
                 return None
-            del self._cache[secret_id]
+            self._cache.pop(secret_id, None)
         return self._read(secret_id)
 
     def resolve(self, secret: RotatorSecret | None) -> Sensitive:
@@ -127,6 +129,7 @@ class AdminKeyResolver:
         key = parse_admin_secret(raw, secret_id=secret_id)
         with self._lock:
             self._cache[secret_id] = (key, self._clock.monotonic())
+            self._origins[key] = secret_id
         return key
 
 

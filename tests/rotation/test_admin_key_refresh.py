@@ -122,3 +122,14 @@ def test_the_resolver_cannot_refresh_a_key_from_the_environment(world: World) ->
     resolver = AdminKeyResolver(world.store, default_secret_id=None, env_admin_key=key)
     assert resolver.resolve(None) == key
     assert resolver.refresh(key) is None
+
+
+def test_a_client_older_than_the_cache_still_refreshes_after_a_401(world: World) -> None:
+    """A worker holds a client with K1; another re-read put K2 in the cache (TTL passed); K1 is
+    revoked: the old client's 401 re-reads its own secret and retries with K2 (second review)."""
+    app = world.app(mode=Mode.FLEET)
+    client = app.admin_factory(app.admin_keys.resolve(None))
+    rotate_admin_key(world, world.admin_key)
+    world.advance(ADMIN_KEY_TTL + 1)
+    app.admin_keys.resolve(None)  # another worker re-reads: the cache now holds K2
+    assert client.get_project(world.project_id).id == world.project_id
