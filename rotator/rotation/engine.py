@@ -7,13 +7,15 @@ Secrets Manager retries a failed rotation with the same ``ClientRequestToken``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 
 import structlog
 
 from rotator.domain import protocol
 from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
 from rotator.domain.protocol import Decision, RotationEvent, Step
-from rotator.domain.secret_value import RotatorSecret
+from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.errors import (
     RotatorError,
     SecretFormatError,
@@ -28,7 +30,12 @@ from rotator.rotation.minting import mint
 from rotator.rotation.promotion import check_room, discard, promote
 from rotator.rotation.proof import check_allowed_project, prove_current
 from rotator.rotation.results import StepOutcome, StepResult
-from rotator.rotation.retire import protected_accounts, retire_entries, schedule_grace
+from rotator.rotation.retire import (
+    Retirement,
+    protected_accounts,
+    retire_entries,
+    schedule_grace,
+)
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
@@ -146,29 +153,38 @@ class RotationEngine:
             margin=self.ctx.policy.orphan_margin,
         )
         due, _later = protocol.split_due(current.retiring, now=now)
-        settled = retire_entries(
-            admin,
-            due,
-            secret_arn=arn,
-            secret=current,
-            protected=protected_accounts(current, now=now),
-        )
-        retiring = protocol.retiring_after_rotation(
-            current,
-            current_version_id=current_id,
-            now=now,
-            grace=self.ctx.policy.grace_period,
-            gone=frozenset(settled.gone),
-        )
-        check_room(current, retiring, secret_name=description.name)
-        minted = mint(
-            self.ctx,
-            admin,
-            secret_arn=arn,
-            token=event.token,
-            current=current,
-            listing=proof.listing,
-        )
+        protected = protected_accounts(current, now=now)
+
+        def settle() -> Retirement:
+            return retire_entries(admin, due, secret_arn=arn, secret=current, protected=protected)
+
+        def next_retiring(gone: list[str]) -> tuple[RetiringKey, ...]:
+            grace = self.ctx.policy.grace_period
+            return protocol.retiring_after_rotation(
+                current, current_version_id=current_id, now=now, grace=grace, gone=frozenset(gone)
+            )
+
+        # The due entries are retired beside the mint (neither reads what the other changes:
+        # the mint's account is protected). The room check takes the largest next list (no
+        # entry gone); only when that does not fit are they retired first, before it.
+        early = None
+        try:
+            check_room(current, next_retiring([]), secret_name=description.name)
+        except SecretFormatError:
+            early = settle()
+            check_room(current, next_retiring(early.gone), secret_name=description.name)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retire") as pool:
+            settling = pool.submit(copy_context().run, settle) if early is None and due else None
+            minted = mint(
+                self.ctx,
+                admin,
+                secret_arn=arn,
+                token=event.token,
+                current=current,
+                listing=proof.listing,
+            )
+            settled = settling.result() if settling is not None else early or Retirement()
+        retiring = next_retiring(settled.gone)
         created = minted.created
         new = current.successor(
             api_key=created.value,
@@ -259,12 +275,17 @@ class RotationEngine:
         retired = retire_entries(
             admin, due, secret_arn=arn, secret=new, protected=protected_accounts(new, now=now)
         )
-        expiring = schedule_grace(admin, later, secret=new, now=now)
-        revocations = tuple(
-            (entry.key_id, probing.confirm_revoked(self.ctx, arn, entry))
-            for entry in new.retiring
-            if entry.key_id in retired.gone or entry.key_id in retired.expiring
-        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grace") as pool:
+            # Independent: the grace expiries touch only entries not due, the probes only due ones.
+            scheduling = pool.submit(
+                copy_context().run, schedule_grace, admin, later, secret=new, now=now
+            )
+            revocations = tuple(
+                (entry.key_id, probing.confirm_revoked(self.ctx, arn, entry))
+                for entry in new.retiring
+                if entry.key_id in retired.gone or entry.key_id in retired.expiring
+            )
+            expiring = scheduling.result()
         retired.raise_if_kept()
         return StepResult(
             Step.FINISH,
