@@ -20,7 +20,7 @@ import discovery  # noqa: E402
 import fleet  # noqa: E402
 import lambda_runtime  # noqa: E402
 import rotation  # noqa: E402
-from common import ADMIN_RPS, LATENCY, quiet_servers, seed  # noqa: E402
+from common import ADMIN_RPS, LATENCY, LatencyTrace, quiet_servers, seed  # noqa: E402
 from report import write_report  # noqa: E402
 
 from rotator import log  # noqa: E402
@@ -44,10 +44,11 @@ def main() -> int:
     cold = coldstart.run(RUNS + 2)
     print("5. cold start on awslambdaric ...", flush=True)
     lambda_cold = lambda_runtime.run(RUNS)
-    emulator = OpenAIEmulator()
+    trace = LatencyTrace()
+    emulator = OpenAIEmulator(sleep=trace.sleep)
     with MotoServer() as aws, OpenAIEmulatorServer(emulator) as server:
         print("1. one rotation ...", flush=True)
-        single = rotation.run(aws, emulator, server.base_url, RUNS)
+        single = rotation.run(aws, emulator, trace, server.base_url, RUNS)
         print(f"2. fleet of {FLEET} ...", flush=True)
         seeded = seed(aws, emulator, FLEET, projects=PROJECTS, prefix="fleet/")
         runs = []
