@@ -49,34 +49,79 @@ def _single(single: list[Measured], lambda_cold: LambdaColdStart | None) -> list
     return lines
 
 
-#: The figures before the ownership proof and key-level lifecycle (issue 9), from the last
-#: docs/benchmarks.md written before it (commit 3f67bbd): calls of one local rotation and the
-#: wall ÷ bound ratios then (each OpenAI call was sequential, so bound = calls x 50 ms).
-BEFORE = [
-    "Before issue 9 (new service account per rotation, no proof), same machine: a local "
-    "rotation made 10 Secrets Manager calls (DescribeSecret 5, GetSecretValue 2, PutSecretValue"
-    " 1, UpdateSecretVersionStage 2) and 5 OpenAI calls, all in sequence (GET …/service_accounts"
-    ", POST …/service_accounts, GET /models x2, DELETE …/service_accounts/{id}): 5 round trips, "
-    "a 250 ms bound, wall 1.32x of it (an earlier run: 1.16x). Lambda steps: createSecret 5 SM "
-    "+ 2 OpenAI (1.45x), testSecret 2 + 1 (1.34x), finishSecret 4 + 2 (1.26x). Issue 11 "
-    "measured the whole-process paths (CLI, cold Lambda container) at 1.5-1.7x a naive rotation.",
-]
+#: Before the ownership proof and key-level lifecycle (issue 9): the last docs/benchmarks.md
+#: written before it (commit 3f67bbd; every OpenAI call was sequential, bound = calls x 50 ms)
+#: and issue 11's whole-process measure. (path, SM calls, OpenAI calls, round trips, wall s,
+#: wall ÷ bound, wall ÷ naive)
+BEFORE: dict[str, tuple[str, str, str, str, str, str]] = {
+    "local": ("10", "5", "5", "0.33", "1.32x", "-"),
+    "fleet path": ("11", "5", "5", "0.35", "1.38x", "-"),
+    "Lambda createSecret": ("5", "2", "2", "0.15", "1.45x", "-"),
+    "Lambda testSecret": ("2", "1", "1", "0.07", "1.34x", "-"),
+    "Lambda finishSecret": ("4", "2", "2", "0.13", "1.26x", "-"),
+    "Lambda, four": ("12", "5", "5", "0.34", "1.36x", "-"),  # the sum of the steps above
+    "CLI": ("10", "5", "5", "-", "-", "1.5-1.7x"),
+    "Lambda, cold": ("12", "5", "5", "-", "-", "1.5-1.7x"),
+}
 
 
-def _proof_cost(single: list[Measured]) -> list[str]:
+def _before_after(single: list[Measured], lambda_cold: LambdaColdStart | None) -> list[str]:
+    lines = [
+        "| path | SM calls before → now | OpenAI calls before → now | round trips before → now "
+        "| wall (s) before → now | wall ÷ bound before → now | wall ÷ naive before → now |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for measured in single:
+        key = next((k for k in BEFORE if measured.label.startswith(k)), None)
+        if key is None:
+            continue
+        sm, oa, trips, wall, bound, naive = BEFORE[key]
+        row = measured.row()
+        now_bound = f"{row['wall_over_bound']:.2f}x" if row["wall_over_bound"] else "-"
+        now_naive = f"{row['wall_over_naive']:.2f}x" if row["wall_over_naive"] else "-"
+        now_sm = "same as local" if row["sm_note"] else row["sm_calls"]
+        lines.append(
+            f"| {row['mode']} | {sm} → {now_sm} | {oa} → {row['openai_calls']} "
+            f"| {trips} → {row['critical']} | {wall} → {row['wall_s']:.2f} "
+            f"| {bound} → {now_bound} | {naive} → {now_naive} |"
+        )
+    if lambda_cold is not None and lambda_cold.over_naive is not None:
+        sm, oa, trips, wall, bound, naive = BEFORE["Lambda, cold"]
+        steps = next((m for m in single if m.label.startswith("Lambda, four")), None)
+        now_sm = sum(steps.sm.values()) if steps is not None else "-"
+        lines.append(
+            f"| Lambda, cold container (four invocations) | {sm} → {now_sm} | {oa} → "
+            f"{sum(lambda_cold.openai.values())} | {trips} → {lambda_cold.critical} "
+            f"| {wall} → {lambda_cold.rotator_s:.2f} | - | {naive} → "
+            f"{lambda_cold.over_naive:.2f}x |"
+        )
+    return lines
+
+
+def _proof_cost(single: list[Measured], lambda_cold: LambdaColdStart | None) -> list[str]:
     local = next((m for m in single if m.label.startswith("local")), None)
     if local is None:
         return []
+    wall = local.row()["wall_s"]
     probes = local.openai.get("GET /models", 0)
     return [
-        *BEFORE,
+        "### Before and after the ownership proof (issue 9)",
         "",
-        f"Now: {local.openai_total} OpenAI calls in {local.critical} round trips. The ownership "
-        "proof adds one call and no round trip: its key listing replaces the old account "
-        "listing and its `GET /models` probe runs beside it. The rest of the lifecycle adds "
-        "the due entry's DELETE in createSecret (run beside the mint, so no round trip) and "
-        f"finishSecret's probe of the new key before the move (one round trip); {probes} "
-        "`GET /models` in all (proof, test, before the move, revocation).",
+        "Before: a new service account per rotation, no proof (figures from the last run before"
+        " issue 9, same machine; the naive ratios are issue 11's measure).",
+        "",
+        *_before_after(single, lambda_cold),
+        "",
+        f"Cost of the proof, local rotation: {local.openai_total} OpenAI calls in "
+        f"{local.critical} round trips (before: 5 in 5), wall {wall:.2f} s (before 0.33 s, "
+        f"{(wall - 0.33) * 1000:+.0f} ms). The proof itself adds one call and no round trip:"
+        " its key listing (`GET …/api_keys`) replaces the old account listing and its "
+        "`GET /models` probe runs beside it. The rest of the new lifecycle adds the due "
+        "entry's `DELETE` in createSecret (run beside the mint: no round trip) and "
+        "finishSecret's probe of the new key right before the move (one round trip, 50 ms); "
+        f"{probes} `GET /models` in all (proof, test, before the move, revocation check). "
+        "Secrets Manager: one more DescribeSecret (the re-describe after the move that "
+        "catches a concurrent `rotator recover`).",
         "",
     ]
 
@@ -157,7 +202,7 @@ def write_report(
         "",
         *_single(single, lambda_cold),
         "",
-        *_proof_cost(single),
+        *_proof_cost(single, lambda_cold),
         "## 2. Fleet",
         "",
         f"Admin API limited to {ADMIN_RPS:g} requests/s (429 + Retry-After beyond). A rotation "

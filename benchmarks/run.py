@@ -1,6 +1,6 @@
 """`make bench`: run the benchmark suite and write docs/benchmarks.md.
 
-Needs the dev extras (moto, the emulator). Servers bind 127.0.0.1 only. Takes about five
+Needs the dev extras (moto, the emulator). Servers bind 127.0.0.1 only. Takes about nine
 minutes on 2 cores; most of it is the fleet runs, which the admin rate limit paces.
 """
 
@@ -47,6 +47,7 @@ def main() -> int:
     trace = LatencyTrace()
     emulator = OpenAIEmulator(sleep=trace.sleep)
     with MotoServer() as aws, OpenAIEmulatorServer(emulator) as server:
+        aws.reset()  # moto's backends are per process: drop the admin key seeded for section 5
         print("1. one rotation ...", flush=True)
         single = rotation.run(aws, emulator, trace, server.base_url, RUNS)
         print(f"2. fleet of {FLEET} ...", flush=True)
