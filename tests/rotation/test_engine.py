@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from rotator.errors import (
     VersionConflictError,
 )
 from rotator.rotation.local import rotate_locally
-from tests.rotation.conftest import World
+from tests.rotation.conftest import World, make_world
 
 
 def new_token() -> str:
@@ -249,3 +250,19 @@ def test_old_api_refusing_key_delete_falls_back_to_service_account() -> None:
     world.emulator.delete_service_account_keys = "refuse"
     rotate_locally(world.engine(), world.arn)
     assert not world.emulator.key_works(world.seeded_value)
+
+
+def test_retiring_list_too_long_until_the_due_entries_are_retired_still_rotates() -> None:
+    """GIVEN a retiring list whose next value fits in 64 KiB only once its due entries are gone,
+    WHEN the secret is rotated, THEN they are retired first and the rotation succeeds."""
+    due: list[dict[str, str]] = []
+    while len(json.dumps(due)) < 65_536 - 500:  # the rest of the value takes ~300 bytes
+        due.append({"key_id": f"key_gone{len(due):04d}", "not_after": "2000-01-01T00:00:00Z"})
+    world = make_world(extra={"retiring": due})
+    try:
+        assert len(json.dumps(world.current())) > 65_536 - 250  # no room for one more entry
+        result = rotate_locally(world.engine(), world.arn)
+        assert result.key_id == world.current()["key_id"]
+        assert [e["key_id"] for e in world.current()["retiring"]] == [world.seeded_key_id]
+    finally:
+        world.http.close()
