@@ -29,7 +29,7 @@ from rotator.fleet.rate_budget import MAX_RETRY_AFTER, SharedPause
 from rotator.testing.moto_server import MotoServer
 from rotator.testing.openai_emulator import OpenAIEmulator
 
-CREATE = r"/service_accounts$"
+CREATE = r"/service_accounts(/[^/]+/api_keys)?$"  # the per-account create, or a new account
 SPORADIC_SECRETS = 24
 SPORADIC_CONCURRENCY = 8
 SPORADIC_429S = 3

@@ -6,6 +6,8 @@ import contextlib
 import json
 import logging
 import statistics
+import threading
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +22,40 @@ from rotator.testing.openai_emulator import OpenAIEmulator
 LATENCY = 0.05  # seconds the emulator sleeps per request: a real round trip to OpenAI
 ADMIN_RPS = 5.0  # the emulator's admin API rate limit in the fleet benchmark
 ADMIN_KEY_NAME = "bench/admin-key"
+
+
+class LatencyTrace:
+    """The emulator's ``sleep``: records each request's latency span to find the critical path.
+
+    Requests whose latency spans overlap ran concurrently (the proof's listing and probe) and
+    count as one round trip; the number of such clusters is the OpenAI round trips a rotation
+    waited for in sequence.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spans: list[tuple[float, float]] = []
+
+    def sleep(self, seconds: float) -> None:
+        started = time.perf_counter()
+        time.sleep(seconds)
+        with self._lock:
+            self._spans.append((started, time.perf_counter()))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._spans.clear()
+
+    def round_trips(self) -> int:
+        """Clusters of overlapping spans: a late wake-up on a busy machine adds no round trip."""
+        with self._lock:
+            spans = sorted(self._spans)
+        clusters, end = 0, float("-inf")
+        for start, stop in spans:
+            if start >= end:
+                clusters += 1
+            end = max(end, stop)
+        return clusters
 
 
 def quiet_servers() -> None:

@@ -1,6 +1,6 @@
 """`make bench`: run the benchmark suite and write docs/benchmarks.md.
 
-Needs the dev extras (moto, the emulator). Servers bind 127.0.0.1 only. Takes about five
+Needs the dev extras (moto, the emulator). Servers bind 127.0.0.1 only. Takes about nine
 minutes on 2 cores; most of it is the fleet runs, which the admin rate limit paces.
 """
 
@@ -20,7 +20,7 @@ import discovery  # noqa: E402
 import fleet  # noqa: E402
 import lambda_runtime  # noqa: E402
 import rotation  # noqa: E402
-from common import ADMIN_RPS, LATENCY, quiet_servers, seed  # noqa: E402
+from common import ADMIN_RPS, LATENCY, LatencyTrace, quiet_servers, seed  # noqa: E402
 from report import write_report  # noqa: E402
 
 from rotator import log  # noqa: E402
@@ -44,10 +44,12 @@ def main() -> int:
     cold = coldstart.run(RUNS + 2)
     print("5. cold start on awslambdaric ...", flush=True)
     lambda_cold = lambda_runtime.run(RUNS)
-    emulator = OpenAIEmulator()
+    trace = LatencyTrace()
+    emulator = OpenAIEmulator(sleep=trace.sleep)
     with MotoServer() as aws, OpenAIEmulatorServer(emulator) as server:
+        aws.reset()  # moto's backends are per process: drop the admin key seeded for section 5
         print("1. one rotation ...", flush=True)
-        single = rotation.run(aws, emulator, server.base_url, RUNS)
+        single = rotation.run(aws, emulator, trace, server.base_url, RUNS)
         print(f"2. fleet of {FLEET} ...", flush=True)
         seeded = seed(aws, emulator, FLEET, projects=PROJECTS, prefix="fleet/")
         runs = []

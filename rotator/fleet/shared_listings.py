@@ -26,6 +26,12 @@ from rotator.domain.models import (
     UpdateOutcome,
 )
 from rotator.domain.sensitive import Sensitive
+from rotator.errors import (
+    EndpointUnsupportedError,
+    InputError,
+    ResponseLostError,
+    TransientServiceError,
+)
 from rotator.ports import AdminFactory, OpenAIAdmin
 
 
@@ -135,6 +141,11 @@ class _SharedListingAdmin:
                 scopes=scopes,
                 expires_in_seconds=expires_in_seconds,
             )
+        except (InputError, EndpointUnsupportedError, TransientServiceError) as error:
+            if isinstance(error, ResponseLostError):  # it may exist anyway: the next look lists
+                with listing.lock:
+                    listing.keys = None
+            raise  # otherwise refused before it took effect (4xx, 429): the listing stands
         except BaseException:
             with listing.lock:
                 listing.keys = None  # the key may exist anyway: whoever looks next, lists

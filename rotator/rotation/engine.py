@@ -34,7 +34,7 @@ from rotator.rotation.promotion import (
 )
 from rotator.rotation.proof import check_allowed_project, prove_current
 from rotator.rotation.results import StepOutcome, StepResult
-from rotator.rotation.retire import next_retiring, retire_replaced
+from rotator.rotation.retire import next_retiring_beside, retire_replaced
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
@@ -158,23 +158,23 @@ class RotationEngine:
             now=now,
             margin=self.ctx.policy.orphan_margin,
         )
-        retiring = next_retiring(
+        retiring, minted = next_retiring_beside(
             self.ctx,
             admin,
+            lambda: mint(
+                self.ctx,
+                admin,
+                secret_arn=arn,
+                token=event.token,
+                current=current,
+                listing=proof.listing,
+            ),
             secret_arn=arn,
             current=current,
             current_version_id=current_id,
             listing=proof.listing,
             now=now,
-        )
-        check_room(current, retiring, secret_name=description.name)
-        minted = mint(
-            self.ctx,
-            admin,
-            secret_arn=arn,
-            token=event.token,
-            current=current,
-            listing=proof.listing,
+            check_room=lambda retiring: check_room(current, retiring, secret_name=description.name),
         )
         created = minted.created
         new = current.successor(

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import structlog
 
@@ -29,10 +32,12 @@ from rotator.domain import protocol
 from rotator.domain.models import ApiKeyInfo, DeleteOutcome, ServiceAccount, UpdateOutcome
 from rotator.domain.naming import is_named_for
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
-from rotator.errors import CleanupError, RotatorError
+from rotator.errors import CleanupError, RotatorError, SecretFormatError
 from rotator.ports import OpenAIAdmin
 from rotator.rotation.context import RotationContext
 from rotator.rotation.provenance import provable_entries, with_reasons
+
+T = TypeVar("T")
 
 log = structlog.get_logger("rotator.retire")
 
@@ -235,19 +240,23 @@ def retire_replaced(
     return retired, schedule_grace(admin, due_later, secret=secret, now=now, listing=listing)
 
 
-def next_retiring(
+def next_retiring_beside(
     ctx: RotationContext,
     admin: OpenAIAdmin,
+    mint: Callable[[], T],
     *,
     secret_arn: str,
     current: RotatorSecret,
     current_version_id: str,
     listing: Sequence[ApiKeyInfo],
     now: datetime,
-) -> tuple[RetiringKey, ...]:
-    """createSecret's part: retire the due entries it can prove, then the next ``retiring``.
+    check_room: Callable[[tuple[RetiringKey, ...]], None],
+) -> tuple[tuple[RetiringKey, ...], T]:
+    """createSecret's part: retire the due entries it can prove beside ``mint``; the next list.
 
-    Entries whose DELETE answered are forgotten; the rest are carried with the reason.
+    Neither reads what the other changes (the mint's account is protected). ``check_room``
+    runs first on the largest next list; only when that does not fit are the entries retired
+    before the mint. Entries whose DELETE answered are forgotten; the rest carry their reason.
     """
     provable, refused = provable_entries(
         current.retiring,
@@ -257,18 +266,31 @@ def next_retiring(
         read_version=ctx.version_reader(secret_arn),
     )
     due, _later = protocol.split_due(tuple(provable), now=now)
-    settled = retire_entries(
-        admin,
-        due,
-        secret_arn=secret_arn,
-        secret=current,
-        protected=protected_accounts(current, now=now),
-    )
-    retiring = protocol.retiring_after_rotation(
-        current,
-        current_version_id=current_version_id,
-        now=now,
-        grace=ctx.policy.grace_period,
-        gone=frozenset(settled.gone),
-    )
-    return with_reasons(retiring, {**refused, **settled.reasons})
+    protected = protected_accounts(current, now=now)
+
+    def settle() -> Retirement:
+        return retire_entries(
+            admin, due, secret_arn=secret_arn, secret=current, protected=protected
+        )
+
+    def next_list(done: Retirement) -> tuple[RetiringKey, ...]:
+        retiring = protocol.retiring_after_rotation(
+            current,
+            current_version_id=current_version_id,
+            now=now,
+            grace=ctx.policy.grace_period,
+            gone=frozenset(done.gone),
+        )
+        return with_reasons(retiring, {**refused, **done.reasons})
+
+    early = None
+    try:
+        check_room(next_list(Retirement()))
+    except SecretFormatError:
+        early = settle()
+        check_room(next_list(early))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retire") as pool:
+        settling = pool.submit(copy_context().run, settle) if early is None and due else None
+        minted = mint()
+        settled = settling.result() if settling is not None else early or Retirement()
+    return next_list(settled), minted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ import pytest
 
 from rotator.domain.naming import service_account_name
 from rotator.domain.protocol import Step
+from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     CleanupError,
     KeyTestFailedError,
@@ -18,7 +20,7 @@ from rotator.errors import (
     VersionConflictError,
 )
 from rotator.rotation.local import rotate_locally
-from tests.rotation.conftest import World
+from tests.rotation.conftest import World, make_world
 
 
 def new_token() -> str:
@@ -249,3 +251,35 @@ def test_old_api_refusing_key_delete_falls_back_to_service_account() -> None:
     world.emulator.delete_service_account_keys = "refuse"
     rotate_locally(world.engine(), world.arn)
     assert not world.emulator.key_works(world.seeded_value)
+
+
+def test_retiring_list_too_long_until_the_due_entries_are_retired_still_rotates() -> None:
+    """GIVEN a retiring list whose next value fits in 64 KiB only once its due entries are gone,
+    WHEN the secret is rotated, THEN they are retired first and the rotation succeeds."""
+
+    def compact(value: object) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+    world = make_world()
+    try:
+        value = world.current()
+        value["retiring"] = []
+        while len(compact(value)) < 65_536 - 100:
+            value["retiring"].append(
+                {
+                    "key_id": f"key_gone{len(value['retiring']):04d}",
+                    "not_after": "2000-01-01T00:00:00Z",
+                }
+            )
+        # Stored as rotator stores it (compact): it fits today; with the key it replaces added
+        # as one more entry it would not.
+        (current_id,) = world.store.describe(world.arn).versions
+        token = new_token()
+        world.store.put_pending(world.arn, token, Sensitive(compact(value)))
+        world.store.move_stage(world.arn, "AWSCURRENT", to_version=token, from_version=current_id)
+        world.store.move_stage(world.arn, "AWSPENDING", to_version=None, from_version=token)
+        result = rotate_locally(world.engine(), world.arn)
+        assert result.key_id == world.current()["key_id"]
+        assert [e["key_id"] for e in world.current()["retiring"]] == [world.seeded_key_id]
+    finally:
+        world.http.close()
