@@ -58,6 +58,11 @@ class AdminKeyResolver:
         self._env_admin_key = env_admin_key
         self._cache: dict[str, Sensitive] = {}
 
+    def forget(self, *secret_ids: str) -> None:
+        """Drop the cached key of an admin-key secret this process just rotated."""
+        for secret_id in secret_ids:
+            self._cache.pop(secret_id, None)
+
     def resolve(self, secret: RotatorSecret | None) -> Sensitive:
         """The admin key for ``secret`` (or, with None, for a secret not written yet: ``init``)."""
         named = secret.admin_key_secret_id if secret is not None else None
