@@ -35,7 +35,14 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 
 @click.command()
 @click.argument("secret_id")
-@click.option("--project-id", required=True, help="The OpenAI project (proj_...) the key is in.")
+@click.option("--project-id", help="The OpenAI project (proj_...) the key is in (required).")
+@click.option(
+    "--admin-key",
+    "admin_key",
+    is_flag=True,
+    help="SECRET_ID is an admin-key secret: store the sk-admin-... key from --from-env VAR as "
+    "JSON with its id, so that rotator can rotate it (no --project-id).",
+)
 @click.option(
     "--from-env",
     "from_env",
@@ -65,7 +72,8 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 def init(
     *,
     secret_id: str,
-    project_id: str,
+    project_id: str | None,
+    admin_key: bool,
     from_env: str | None,
     new_service_account: str | None,
     force: bool,
@@ -79,7 +87,9 @@ def init(
 
     The key comes from an environment variable (--from-env) or from a service account created
     now (--new-service-account). A secret that already holds a value is left alone unless
-    --force is given. Exit codes: 0 done, 1 a provider call failed, 2 bad input (nothing
+    --force is given. With --admin-key, SECRET_ID gets the admin key from --from-env VAR as
+    JSON {"admin_key", "admin_key_id"}: readers of the bare string must parse JSON from then on.
+    Exit codes: 0 done, 1 a provider call failed, 2 bad input (nothing
     changed).
     """
     from rotator.domain.sensitive import Sensitive
@@ -100,6 +110,20 @@ def init(
             if not raw.strip():
                 raise ConfigError(f"environment variable {from_env[:60]} is not set or empty")
             existing_key = Sensitive(raw)
+        if admin_key:
+            _init_admin_key(
+                secret_id,
+                existing_key,
+                refused=(project_id, new_service_account, scopes),
+                force=force,
+                kms_key_id=kms_key_id,
+                key_lifetime=key_lifetime,
+                output=output,
+                common=common,
+            )
+            return
+        if project_id is None:
+            raise ConfigError("--project-id is required (or --admin-key for an admin-key secret)")
         source = KeySource(existing_key=existing_key, new_service_account=new_service_account)
         validate_init_request(project_id, source)
         result = _run_init(
@@ -119,6 +143,48 @@ def init(
             output,
             f"{verb} {result.arn}\n  key {result.key_id}{account} in {result.project_id}",
         )
+
+
+def _init_admin_key(
+    secret_id: str,
+    key: Any,
+    *,
+    refused: tuple[str | None, ...],
+    force: bool,
+    kms_key_id: str | None,
+    key_lifetime: timedelta | None,
+    output: str,
+    common: dict[str, Any],
+) -> None:
+    """``init --admin-key``: the key from --from-env, proven and stored as JSON with its id."""
+    from rotator.app import Mode, build_app
+    from rotator.errors import ConfigError
+    from rotator.provisioning.admin_init import init_admin_secret
+
+    if key is None or any(value is not None for value in refused):
+        raise ConfigError(
+            "--admin-key takes the key from --from-env VAR and no --project-id, "
+            "--new-service-account or --scopes"
+        )
+    app = build_app(make_settings(**common), mode=Mode.CLI)
+    try:
+        result = init_admin_secret(
+            app.provisioning_store(),
+            app.admin_factory(key),
+            secret_id=secret_id,
+            admin_key=key,
+            force=force,
+            kms_key_id=kms_key_id,
+            key_lifetime=key_lifetime,
+        )
+    finally:
+        app.close()
+    verb = "created" if result.created_secret else "filled"
+    _emit(
+        result.to_json(),
+        output,
+        f"{verb} {result.arn}\n  admin key {result.admin_key_id}\n  note: {result.note}",
+    )
 
 
 def _scopes(text: str | None) -> tuple[str, ...] | None:
