@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
 from rotator.domain.admin_secret import AdminKeySecret, is_admin_secret, matches_redacted
 from rotator.domain.models import AdminKeyInfo, DeleteOutcome, ProbeResult
-from rotator.domain.naming import rotation_name
+from rotator.domain.naming import is_named_for, rotation_name
 from rotator.domain.secret_value import RetiringKey
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import AdminKeyError, OwnershipError, RotatorError, ServiceError
@@ -100,21 +101,27 @@ def prove_admin_key(admin: OpenAIAdmin, current: AdminKeySecret, *, secret_name:
     return AdminProof(found_info.id, listing)
 
 
-def delete_named_for(
+def delete_unrecorded(
     admin: OpenAIAdmin,
     listing: Sequence[AdminKeyInfo],
     *,
     secret_arn: str,
     token: str,
     keep: frozenset[str],
+    older_than: datetime,
 ) -> list[str]:
-    """Delete the admin keys named for ``token`` that no version records (a lost create's)."""
+    """Delete the admin keys rotator made for this secret that no version records: the one
+    named for ``token`` (a lost create's), and those of other tokens made before ``older_than``
+    (a crashed run's; younger ones may belong to a rotation still running)."""
     name = rotation_name(secret_arn, token)
+    cutoff = older_than.timestamp()
     deleted = []
     for info in listing:
-        if info.name == name and info.id not in keep:
+        if info.id in keep or not is_named_for(info.name, secret_arn):
+            continue
+        if info.name == name or info.created_at <= cutoff:
             admin.delete_admin_key(info.id)
-            log.warning("lost_admin_key_deleted", key_id=info.id)
+            log.warning("unrecorded_admin_key_deleted", key_id=info.id)
             deleted.append(info.id)
     return deleted
 

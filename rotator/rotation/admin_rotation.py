@@ -121,14 +121,19 @@ class AdminKeyRotation:
         current = current.adopted(proof.key_id)
         listed = {info.id for info in proof.listing}
         recorded = frozenset({proof.key_id, *(e.key_id for e in current.retiring)})
-        admin_proof.delete_named_for(
-            admin, proof.listing, secret_arn=arn, token=event.token, keep=recorded
+        now = self.ctx.clock.now()
+        admin_proof.delete_unrecorded(
+            admin,
+            proof.listing,
+            secret_arn=arn,
+            token=event.token,
+            keep=recorded,
+            older_than=now - self.ctx.policy.orphan_margin,
         )
         # Old keys an earlier finishSecret could not delete: delete them now (best effort).
         leftover = [e for e in current.retiring if e.key_id in listed]
         _gone, kept = admin_proof.delete_retired(admin, leftover)
         still = tuple(entry for entry, _why in kept)
-        now = self.ctx.clock.now()
         lifetime = current.key_lifetime or self.ctx.policy.key_lifetime
         created = admin.create_admin_key(
             rotation_name(arn, event.token),

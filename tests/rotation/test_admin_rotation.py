@@ -226,3 +226,30 @@ def test_warm_lambda_rotates_admin_key_then_an_app_secret_with_the_new_key(
     token = rotate(world.arn)
     assert world.current()["key_id"] != first_app_key
     assert AWSCURRENT in world.store.versions(world.arn)[token]
+
+
+def test_a_crashed_runs_admin_key_is_deleted_by_a_later_rotation_not_a_concurrent_one(
+    world: World,
+) -> None:
+    """GIVEN an admin key a crashed run made for another token (named for this secret)
+    WHEN a rotation runs within 15 minutes THEN it is kept (its run may be alive)
+    WHEN the next runs after the margin THEN it is deleted."""
+    old = world.emulator.add_admin_key()
+    arn = seed_admin(world, old)
+    stray = (
+        world.app()
+        .admin_factory(Sensitive(old))
+        .create_admin_key(
+            rotation_name(arn, "crashed-run-token-000000000000000000"), expires_in_seconds=None
+        )
+    )
+    rotate_locally(world.app().engine, ORG_ADMIN)
+    assert world.emulator.admin_key_works(stray.value.reveal())
+    world.advance(16 * 60)
+    rotate_locally(world.app().engine, ORG_ADMIN)
+    assert not world.emulator.admin_key_works(stray.value.reveal())
+    live = world.app().admin_factory(Sensitive(admin_current(world)["admin_key"])).list_admin_keys()
+    assert {k.id for k in live} == {
+        admin_current(world)["admin_key_id"],
+        world.emulator.admin_key_id(world.admin_key),
+    }
