@@ -253,3 +253,17 @@ def test_a_crashed_runs_admin_key_is_deleted_by_a_later_rotation_not_a_concurren
         admin_current(world)["admin_key_id"],
         world.emulator.admin_key_id(world.admin_key),
     }
+
+
+def test_schedule_accepts_an_admin_key_secret(world: World) -> None:
+    from rotator.domain.schedule import build_schedule
+    from rotator.provisioning.schedule import schedule_rotation
+
+    seed_admin(world, world.emulator.add_admin_key())
+    schedule_rotation(
+        world.store,
+        ORG_ADMIN,
+        lambda_arn=LAMBDA_ARN,
+        schedule=build_schedule(every="30 days", cron=None, window=None),
+    )
+    assert world.store.describe(ORG_ADMIN).rotation_enabled
