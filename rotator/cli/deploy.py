@@ -111,7 +111,9 @@ def init(
                 raise ConfigError(f"environment variable {from_env[:60]} is not set or empty")
             existing_key = Sensitive(raw)
         if admin_key:
-            _init_admin_key(
+            from rotator.cli.init_admin import init_admin_key
+
+            init_admin_key(
                 secret_id,
                 existing_key,
                 refused=(project_id, new_service_account, scopes),
@@ -143,48 +145,6 @@ def init(
             output,
             f"{verb} {result.arn}\n  key {result.key_id}{account} in {result.project_id}",
         )
-
-
-def _init_admin_key(
-    secret_id: str,
-    key: Any,
-    *,
-    refused: tuple[str | None, ...],
-    force: bool,
-    kms_key_id: str | None,
-    key_lifetime: timedelta | None,
-    output: str,
-    common: dict[str, Any],
-) -> None:
-    """``init --admin-key``: the key from --from-env, proven and stored as JSON with its id."""
-    from rotator.app import Mode, build_app
-    from rotator.errors import ConfigError
-    from rotator.provisioning.admin_init import init_admin_secret
-
-    if key is None or any(value is not None for value in refused):
-        raise ConfigError(
-            "--admin-key takes the key from --from-env VAR and no --project-id, "
-            "--new-service-account or --scopes"
-        )
-    app = build_app(make_settings(**common), mode=Mode.CLI)
-    try:
-        result = init_admin_secret(
-            app.provisioning_store(),
-            app.admin_factory(key),
-            secret_id=secret_id,
-            admin_key=key,
-            force=force,
-            kms_key_id=kms_key_id,
-            key_lifetime=key_lifetime,
-        )
-    finally:
-        app.close()
-    verb = "created" if result.created_secret else "filled"
-    _emit(
-        result.to_json(),
-        output,
-        f"{verb} {result.arn}\n  admin key {result.admin_key_id}\n  note: {result.note}",
-    )
 
 
 def _scopes(text: str | None) -> tuple[str, ...] | None:

@@ -61,14 +61,15 @@ def is_admin_secret(raw: Sensitive) -> bool:
 def matches_redacted(value: Sensitive, redacted: str) -> bool:
     """True when OpenAI's redacted form (head, an elision, tail) fits ``value``.
 
-    The visible characters must add up to at least eight, so ``sk-...`` matches nothing.
+    The visible characters must add up to at least eight and include a tail: every admin key
+    starts ``sk-admin``, so ``sk-...`` or ``sk-admin...`` alone matches nothing.
     """
     parts = _ELISION.split(redacted.strip(), maxsplit=1)
     if len(parts) != 2:
         return False
     head, tail = parts
     text = value.reveal()
-    if len(head) + len(tail) < _MIN_VISIBLE or len(text) < len(head) + len(tail):
+    if not tail or len(head) + len(tail) < _MIN_VISIBLE or len(text) < len(head) + len(tail):
         return False
     return text.startswith(head) and text.endswith(tail)
 

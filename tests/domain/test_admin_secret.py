@@ -121,6 +121,7 @@ def test_is_admin_secret(value: str, expected: bool) -> None:
         ("sk-admin...xya", False),
         ("sk-...", False),  # too few visible characters to prove anything
         ("sk-adminxyz", False),  # no elision
+        ("sk-admin-ABCD...", False),  # no tail: the prefix is every admin key's
         ("sk-admin-ABCDEFGHIJKLMNOPxyz...xyz", False),  # longer than the value
     ],
 )
