@@ -17,7 +17,14 @@ from rotator.domain.models import AWSCURRENT, DeleteOutcome
 from rotator.domain.naming import rotation_name
 from rotator.domain.protocol import RotationEvent, Step
 from rotator.domain.sensitive import Sensitive
-from rotator.errors import OwnershipError, ResponseLostError, RotationFailure
+from rotator.errors import (
+    CleanupError,
+    KeyTestFailedError,
+    OwnershipError,
+    ResponseLostError,
+    RotationFailure,
+    UnknownVersionError,
+)
 from rotator.ports import OpenAIAdmin
 from rotator.rotation.local import rotate_locally
 from rotator.rotation.results import Revocation, RotationStatus
@@ -267,3 +274,64 @@ def test_schedule_accepts_an_admin_key_secret(world: World) -> None:
         schedule=build_schedule(every="30 days", cron=None, window=None),
     )
     assert world.store.describe(ORG_ADMIN).rotation_enabled
+
+
+def lambda_ready(world: World) -> tuple[str, str, Any]:
+    """The admin-key secret with rotation on, a started rotation's token, and an engine."""
+    key = world.emulator.add_admin_key()
+    arn = seed_admin(world, {"admin_key": key, "admin_key_id": world.emulator.admin_key_id(key)})
+    world.store.enable_rotation(arn, LAMBDA_ARN)
+    return arn, world.store.start_rotation(arn), world.app(mode=Mode.LAMBDA).engine
+
+
+def test_test_only_invocation_proves_the_current_admin_key(world: World) -> None:
+    """GIVEN a version with no value (RotateImmediately=false) WHEN testSecret runs THEN the
+    current admin key is proven with an admin read and nothing is created."""
+    arn, token, engine = lambda_ready(world)
+    result = engine.run_step(RotationEvent(Step.TEST, arn, token))
+    assert result.outcome == "tested_current_key"
+    assert len(world.app().admin_factory(Sensitive(world.admin_key)).list_admin_keys()) == 2
+
+
+def test_a_failed_delete_of_the_old_key_fails_finish_and_its_replay_deletes_it(
+    world: World,
+) -> None:
+    arn, token, engine = lambda_ready(world)
+    old = admin_current(world)["admin_key"]
+    for step in (Step.CREATE, Step.SET, Step.TEST):
+        engine.run_step(RotationEvent(step, arn, token))
+    world.emulator.inject("DELETE", r"/organization/admin_api_keys/", "status", status=400)
+    with pytest.raises(CleanupError, match="was not deleted"):
+        engine.run_step(RotationEvent(Step.FINISH, arn, token))
+    new = admin_current(world)["admin_key"]
+    assert new != old  # promoted: the new key is current and works
+    assert world.emulator.admin_key_works(new)
+    assert world.emulator.admin_key_works(old)
+    replay = engine.run_step(RotationEvent(Step.FINISH, arn, token))
+    assert replay.outcome == "cleaned_up"
+    assert not world.emulator.admin_key_works(old)
+
+
+def test_an_unknown_token_deletes_the_admin_key_named_for_it(world: World) -> None:
+    arn, _token, engine = lambda_ready(world)
+    stray_token = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    admin = world.app().admin_factory(Sensitive(admin_current(world)["admin_key"]))
+    stray = admin.create_admin_key(rotation_name(arn, stray_token), expires_in_seconds=None)
+    with pytest.raises(UnknownVersionError):
+        engine.run_step(RotationEvent(Step.CREATE, arn, stray_token))
+    assert not world.emulator.admin_key_works(stray.value.reveal())
+
+
+def test_promotion_refuses_a_new_admin_key_deleted_meanwhile(world: World) -> None:
+    arn, token, engine = lambda_ready(world)
+    for step in (Step.CREATE, Step.SET, Step.TEST):
+        engine.run_step(RotationEvent(step, arn, token))
+    pending = world.store.value_of(arn, token)
+    assert pending is not None
+    new = json.loads(pending.reveal())
+    admin = world.app().admin_factory(Sensitive(new["admin_key"]))
+    admin.delete_admin_key(new["admin_key_id"])
+    before = world.store.versions(arn)
+    with pytest.raises(KeyTestFailedError, match="no longer authenticates"):
+        engine.run_step(RotationEvent(Step.FINISH, arn, token))
+    assert world.store.versions(arn) == before
