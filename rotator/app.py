@@ -24,7 +24,7 @@ from rotator.ports import (
     SecretStore,
 )
 from rotator.retry import Backoff
-from rotator.rotation.admin_key import AdminKeyResolver
+from rotator.rotation.admin_key import AdminKeyResolver, RefreshingAdminFactory
 from rotator.rotation.context import RotationContext, RotationPolicy
 from rotator.rotation.engine import RotationEngine
 
@@ -178,7 +178,11 @@ def build_app(
         store,
         default_secret_id=settings.admin_key_secret_id,
         env_admin_key=None if mode is Mode.LAMBDA else settings.env_admin_key,
+        clock=clock,
     )
+    # A warm Lambda (or a long fleet run) follows an admin-key rotation: keys are re-read after
+    # a TTL, and at once when OpenAI refuses the one in use (then the call is retried once).
+    admin_factory = RefreshingAdminFactory(admin_factory, admin_keys)
     ctx = RotationContext(
         store=store,
         admin_factory=admin_factory,

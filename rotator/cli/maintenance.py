@@ -20,6 +20,7 @@ def _run(
     output: str,
     common: Any,
     margin: timedelta | None = None,
+    idle_for: timedelta | None = None,
     min_age: timedelta | None = None,
     force: bool = False,
 ) -> None:
@@ -38,7 +39,9 @@ def _run(
                     app.ctx, secret_id, min_age=min_age or MIN_SAFE_AGE, force=force
                 )
             else:
-                plan = plan_prune(app.ctx, secret_id, margin=margin)
+                plan = plan_prune(
+                    app.ctx, secret_id, margin=margin, idle_for=idle_for or timedelta(0)
+                )
             applied = apply_plan(app.ctx, plan) if yes else None
         finally:
             app.close()
@@ -103,11 +106,33 @@ def recover(
     help="Only treat rotator-made accounts older than this as orphans (default 15m, at least "
     f"{format_duration(MIN_SAFE_AGE)}).",
 )
+@click.option(
+    "--idle-for",
+    type=Duration(),
+    help="Keep a due retiring key OpenAI reports used (last_used_at) within this time, e.g. "
+    "30m (default 0: no check). OpenAI does not document how often last_used_at updates.",
+)
 @common_options
-def prune(secret_id: str, yes: bool, output: str, margin: timedelta | None, **common: Any) -> None:
+def prune(
+    secret_id: str,
+    yes: bool,
+    output: str,
+    margin: timedelta | None,
+    idle_for: timedelta | None,
+    **common: Any,
+) -> None:
     """Delete SECRET_ID's retiring keys whose time has passed, and its orphans.
 
-    Orphans are service accounts rotator made for this secret that no version records. Shows
-    the plan unless --yes is given.
+    Orphans are service accounts rotator made for this secret that no version records. With
+    --idle-for, a retiring key still in use that recently is kept (and named). Shows the plan
+    unless --yes is given.
     """
-    _run(secret_id, which="prune", yes=yes, output=output, common=common, margin=margin)
+    _run(
+        secret_id,
+        which="prune",
+        yes=yes,
+        output=output,
+        common=common,
+        margin=margin,
+        idle_for=idle_for,
+    )

@@ -72,15 +72,15 @@ def parse_event(event: Any) -> RotationEvent:
         )
     check_secret_reference(secret_id, field="the rotation event's SecretId")
     token = event.get("ClientRequestToken")
+    if isinstance(token, str) and looks_like_key(token):
+        raise ConfigError(
+            "rotation event's ClientRequestToken holds an API key, not a version id; send the "
+            "token RotateSecret returned"
+        )
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ConfigError(
             "rotation event has no valid ClientRequestToken (32-64 printable characters, "
             "no spaces, as RotateSecret takes it)"
-        )
-    if looks_like_key(token):
-        raise ConfigError(
-            "rotation event's ClientRequestToken holds an API key, not a version id; send the "
-            "token RotateSecret returned"
         )
     rotation_token_raw = event.get("RotationToken")
     rotation_token = None
@@ -143,6 +143,9 @@ def guard(
     stages = versions.get(token)
     if stages is None:
         if token_may_be_new and step is Step.CREATE:
+            # A local run's new token: it must not take AWSPENDING from a scheduled rotation
+            # that started since the run looked (review L9).
+            refuse_if_in_progress(versions, secret_name=secret_name, own_token=token)
             return Decision.PROCEED
         raise UnknownVersionError(
             f"version {token} is not a version of secret {secret_name} (or no longer is: "

@@ -16,23 +16,23 @@ from typing import Any
 from rotator.domain.models import (
     AWSCURRENT,
     ApiKeyInfo,
-    CreatedKey,
     ProbeResult,
     SecretDescription,
-    UpdateOutcome,
 )
+from rotator.domain.ownership import redacted_matches
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     CleanupError,
     ConfigError,
-    ResponseLostError,
+    ProjectArchivedError,
     RotatorError,
     SecretFormatError,
     SecretNotFoundError,
     ServiceError,
 )
 from rotator.ports import KeyProbe, OpenAIAdmin, SecretProvisioner, SecretStore
+from rotator.provisioning.accounts import create_account, restrict
 from rotator.provisioning.checks import KeySource, existing_secret, validate_init_request
 
 
@@ -53,17 +53,12 @@ class InitResult:
         return {"status": "initialised", **asdict(self)}
 
 
-def _matches(redacted: str, key: str) -> bool:
-    prefix, dots, suffix = redacted.partition("...")
-    return bool(dots) and len(prefix) >= 3 and key.startswith(prefix) and key.endswith(suffix)
-
-
 def find_key(admin: OpenAIAdmin, probe: KeyProbe, project_id: str, key: Sensitive) -> ApiKeyInfo:
     """The admin API's record of ``key`` in the project, matched on its redacted form."""
     if probe.check(key) is ProbeResult.REJECTED:
         raise ConfigError("OpenAI rejects the key to store (401 on GET /models); check the key")
     listed = admin.list_api_keys(project_id)
-    found = [info for info in listed if _matches(info.redacted_value, key.reveal())]
+    found = [info for info in listed if redacted_matches(info.redacted_value, key.reveal())]
     if not found:
         raise ConfigError(
             f"the key to store is not a key of project {project_id}; check --project-id"
@@ -79,47 +74,6 @@ def _parse_quietly(raw: Sensitive | None) -> RotatorSecret | None:
         return RotatorSecret.parse_or_none(raw)
     except SecretFormatError:
         return None
-
-
-def _create_account(
-    admin: OpenAIAdmin, project_id: str, name: str, *, lifetime: timedelta | None = None
-) -> CreatedKey:
-    """Create a service account; if the answer is lost, delete what it made (found as new)."""
-    before = {account.id for account in admin.list_service_accounts(project_id)}
-    try:
-        return admin.create_service_account(
-            project_id,
-            name,
-            expires_in_seconds=int(lifetime.total_seconds()) if lifetime is not None else None,
-        )
-    except ResponseLostError:
-        try:
-            for account in admin.list_service_accounts(project_id):
-                if account.name == name and account.id not in before:
-                    admin.delete_service_account(project_id, account.id)
-        except RotatorError as error:
-            raise CleanupError(
-                f"OpenAI did not answer the create of service account {name!r}, and looking "
-                f"for it failed too ({error}): delete any account named {name!r} made just now "
-                "in project settings, then run `rotator init` again"
-            ) from None
-        raise ResponseLostError(
-            f"OpenAI did not answer the create of service account {name!r}; any account it "
-            "made was deleted again: run the same `rotator init` again"
-        ) from None
-
-
-def _restrict(
-    admin: OpenAIAdmin, project_id: str, created: CreatedKey, scopes: tuple[str, ...]
-) -> None:
-    """Limit a new account's first key to ``scopes``; undo the account if OpenAI cannot."""
-    outcome = admin.update_api_key(project_id, created.key_id, scopes=list(scopes))
-    if outcome is not UpdateOutcome.UPDATED:
-        admin.delete_service_account(project_id, created.service_account_id)
-        raise ConfigError(
-            f"OpenAI could not restrict the new key to --scopes ({outcome.value}); the new "
-            "service account was deleted again and nothing was stored"
-        )
 
 
 def _holds_key(store: SecretStore, secret_id: str, key_id: str) -> bool | None:
@@ -195,6 +149,15 @@ def _still_retiring(
     return (*replaced.retiring, RetiringKey(replaced.key_id, replaced.service_account_id, now))
 
 
+def archived_message(project_id: str) -> str:
+    """One line: the project is archived, and the way out."""
+    return (
+        f"project {project_id} is archived: its keys no longer work and it refuses new ones; "
+        "move the workload to an active project and re-seed the secret with "
+        "`rotator init --force`"
+    )
+
+
 def init_secret(
     store: SecretProvisioner,
     admin: OpenAIAdmin,
@@ -218,20 +181,22 @@ def init_secret(
     validate_init_request(project_id, source)
     existing = existing_secret(store, secret_id)
     replaced = _value_to_replace(store, existing, secret_id, project_id=project_id, force=force)
-    admin.get_project(project_id)  # the admin key works and the project exists
+    # The admin key works and the project exists; an archived one is refused before any write.
+    if admin.get_project(project_id).archived:
+        raise ProjectArchivedError(archived_message(project_id))
     created_account: str | None = None
     if source.existing_key is not None:
         key = Sensitive(source.existing_key.reveal().strip())
         info = find_key(admin, probe, project_id, key)
         key_id, account_id = info.id, info.service_account_id
     else:
-        created = _create_account(
+        created = create_account(
             admin, project_id, str(source.new_service_account).strip(), lifetime=key_lifetime
         )
         key, key_id = created.value, created.key_id
         account_id = created_account = created.service_account_id
         if scopes:
-            _restrict(admin, project_id, created, scopes)
+            restrict(admin, project_id, created, scopes)
     value = RotatorSecret(
         api_key=key,
         project_id=project_id,

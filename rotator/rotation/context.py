@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rotator.clock import Clock
 from rotator.domain.secret_value import RotatorSecret
+from rotator.errors import RotatorError
 from rotator.ports import AdminFactory, KeyProbe, OpenAIAdmin, SecretStore
 from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
@@ -50,6 +52,21 @@ class RotationContext:
     probe: KeyProbe
     clock: Clock = field(default_factory=Clock)
     policy: RotationPolicy = field(default_factory=RotationPolicy)
+
+    def version_reader(self, arn: str) -> Callable[[str], RotatorSecret | None]:
+        """Read versions of ``arn`` by id, each at most once per reader (one step)."""
+        seen: dict[str, RotatorSecret | None] = {}
+
+        def read(version_id: str) -> RotatorSecret | None:
+            if version_id not in seen:
+                try:
+                    raw = self.store.get_value(arn, version_id=version_id)
+                    seen[version_id] = RotatorSecret.parse_or_none(raw)
+                except RotatorError:
+                    seen[version_id] = None
+            return seen[version_id]
+
+        return read
 
     def admin_for(self, secret: RotatorSecret) -> OpenAIAdmin:
         """The admin API client for the admin key ``secret`` names (or the default one)."""

@@ -27,10 +27,16 @@ from rotator.rotation import cleanup, probing
 from rotator.rotation.admin_rotation import AdminKeyRotation
 from rotator.rotation.context import RotationContext, RotationPolicy
 from rotator.rotation.minting import mint
-from rotator.rotation.promotion import check_room, discard, promote
+from rotator.rotation.promotion import (
+    check_room,
+    discard,
+    promote,
+    require_current_works,
+    stored_by_a_lost_answer,
+)
 from rotator.rotation.proof import check_allowed_project, prove_current
 from rotator.rotation.results import StepOutcome, StepResult
-from rotator.rotation.retire import protected_accounts, retire_entries, schedule_grace
+from rotator.rotation.retire import next_retiring, retire_replaced
 
 __all__ = ["RotationContext", "RotationEngine", "RotationPolicy", "StepResult"]
 
@@ -78,7 +84,9 @@ class RotationEngine:
             "step_done",
             outcome=result.outcome,
             key_id=result.key_id,
+            strategy=result.strategy,
             deleted_key_ids=list(result.deleted_key_ids) or None,
+            expiring_key_ids=list(result.expiring_key_ids) or None,
             duration_ms=round((clock.monotonic() - started) * 1000),
         )
         return result
@@ -142,7 +150,12 @@ class RotationEngine:
         current = self._read(arn, version_id=current_id, stage=AWSCURRENT)
         check_allowed_project(self.ctx, description.name, current.project_id)
         admin = self.ctx.admin_for(current)
-        proof = prove_current(self.ctx, admin, secret_name=description.name, current=current)
+        proof = prove_current(
+            self.ctx, admin, secret_arn=arn, secret_name=description.name, current=current
+        )
+        stored = stored_by_a_lost_answer(self.ctx, arn, event.token, proof.listing)
+        if stored is not None:
+            return stored
         now = self.ctx.clock.now()
         cleanup.prune_orphan_keys(
             admin,
@@ -152,20 +165,14 @@ class RotationEngine:
             now=now,
             margin=self.ctx.policy.orphan_margin,
         )
-        due, _later = protocol.split_due(current.retiring, now=now)
-        settled = retire_entries(
+        retiring = next_retiring(
+            self.ctx,
             admin,
-            due,
             secret_arn=arn,
-            secret=current,
-            protected=protected_accounts(current, now=now),
-        )
-        retiring = protocol.retiring_after_rotation(
-            current,
+            current=current,
             current_version_id=current_id,
+            listing=proof.listing,
             now=now,
-            grace=self.ctx.policy.grace_period,
-            gone=frozenset(settled.gone),
         )
         check_room(current, retiring, secret_name=description.name)
         minted = mint(
@@ -247,6 +254,9 @@ class RotationEngine:
         stage = AWSCURRENT if decision is Decision.ALREADY_CURRENT else AWSPENDING
         new = self._read(arn, version_id=event.token, stage=stage)
         outcome = StepOutcome.CLEANED_UP
+        check_allowed_project(self.ctx, description.name, new.project_id)
+        if decision is Decision.ALREADY_CURRENT:
+            require_current_works(self.ctx, description, new)
         if decision is Decision.PROCEED:
             current_id = protocol.current_version(
                 description.versions, secret_name=description.name
@@ -260,13 +270,13 @@ class RotationEngine:
                 )
             promote(self.ctx, description, new, token=event.token, expected=expected)
             outcome = StepOutcome.PROMOTED
-        admin = self.ctx.admin_for(new)
-        now = self.ctx.clock.now()
-        due, later = protocol.split_due(new.retiring, now=now)
-        retired = retire_entries(
-            admin, due, secret_arn=arn, secret=new, protected=protected_accounts(new, now=now)
+        retired, expiring = retire_replaced(
+            self.ctx.admin_for(new),
+            secret_arn=arn,
+            secret=new,
+            now=self.ctx.clock.now(),
+            read_version=self.ctx.version_reader(arn),
         )
-        expiring = schedule_grace(admin, later, secret=new, now=now)
         revocations = tuple(
             (entry.key_id, probing.confirm_revoked(self.ctx, arn, entry))
             for entry in new.retiring

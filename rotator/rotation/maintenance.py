@@ -7,74 +7,33 @@ first, then the version's key (if it got one) is deleted; if the label cannot be
 the version was promoted meanwhile, nothing is deleted.
 
 prune: retiring keys whose grace period has passed, and orphans — rotator-made service
-accounts of this secret that no version records, older than a safety margin.
+accounts of this secret that no version records, older than a safety margin. ``idle_for`` keeps
+a due key OpenAI reports used (``last_used_at``) that recently, unless OpenAI ended it; how
+often ``last_used_at`` updates is undocumented, so only a recent value counts (as use).
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import structlog
 
-from rotator.domain import orphans, protocol
+from rotator.domain import protocol
 from rotator.domain.durations import MIN_SAFE_AGE, format_duration
-from rotator.domain.models import AWSCURRENT, AWSPENDING, AWSPREVIOUS
-from rotator.domain.naming import service_account_name
+from rotator.domain.models import AWSCURRENT, AWSPENDING
+from rotator.domain.naming import is_named_for
+from rotator.domain.ownership import redacted_matches
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import CleanupError, RotationInProgressError, RotatorError
 from rotator.ports import VersionHistory
 from rotator.rotation.context import RotationContext
-from rotator.rotation.retire import Inventory, deletable_account, expire_now
+from rotator.rotation.plans import Action, ActionKind, Plan
+from rotator.rotation.prune import plan_prune
+from rotator.rotation.retire import expire_now
+
+__all__ = ["Action", "ActionKind", "Plan", "apply_plan", "plan_prune", "plan_recover"]
 
 log = structlog.get_logger("rotator.maintenance")
-
-
-class ActionKind(enum.StrEnum):
-    """What a maintenance action does."""
-
-    DELETE_SERVICE_ACCOUNT = "delete_service_account"
-    DELETE_API_KEY = "delete_api_key"
-    REMOVE_PENDING_LABEL = "remove_pending_label"
-
-
-@dataclass(frozen=True)
-class Action:
-    """One deletion (or label removal) a plan proposes, with its reason."""
-
-    kind: ActionKind
-    target: str
-    reason: str
-
-    def describe(self) -> str:
-        verb = {
-            ActionKind.DELETE_SERVICE_ACCOUNT: "delete service account",
-            ActionKind.DELETE_API_KEY: "delete API key",
-            ActionKind.REMOVE_PENDING_LABEL: "remove AWSPENDING from version",
-        }[self.kind]
-        return f"{verb} {self.target} ({self.reason})"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What ``recover`` or ``prune`` would do to one secret; shown first, applied on ``--yes``."""
-
-    secret_name: str
-    secret_arn: str
-    project_id: str | None
-    actions: tuple[Action, ...] = ()
-    notes: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "secret_id": self.secret_name,
-            "actions": [
-                {"action": a.kind.value, "target": a.target, "reason": a.reason}
-                for a in self.actions
-            ],
-            "notes": list(self.notes),
-        }
 
 
 def _value(
@@ -127,12 +86,12 @@ def plan_recover(
     pending = _value(ctx, arn, stuck, AWSPENDING)
     keep = protocol.recorded_service_accounts(current)
     recorded_keys = protocol.recorded_keys(current)
-    name = service_account_name(arn, stuck)
     admin = ctx.admin_for(current)
     doomed: set[str] = set()
+    # Only what the stuck rotation provably made: an account named for its token. A pending
+    # value is input like any other: an account it merely names is never deleted.
     for account in admin.list_service_accounts(current.project_id):
-        is_pending_key = pending is not None and account.id == pending.service_account_id
-        if (is_pending_key or account.name == name) and account.id not in keep:
+        if is_named_for(account.name, arn, stuck) and account.id not in keep:
             doomed.add(account.id)
             actions.append(
                 Action(
@@ -142,108 +101,29 @@ def plan_recover(
                 )
             )
     for info in admin.list_api_keys(current.project_id):
-        is_pending_key = pending is not None and info.id == pending.key_id
-        made_for_stuck = is_pending_key or info.name == name
-        # A key whose account goes with the stuck rotation goes with its account.
-        if (
-            made_for_stuck
-            and info.id not in recorded_keys
-            and info.service_account_id not in doomed
-        ):
+        if info.id in recorded_keys or info.service_account_id in doomed:
+            continue  # in use, or going with its account
+        held = (
+            pending is not None
+            and info.id == pending.key_id
+            and redacted_matches(info.redacted_value, pending.api_key.reveal())
+        )
+        if is_named_for(info.name, arn, stuck) or held:
             actions.append(
                 Action(ActionKind.DELETE_API_KEY, info.id, f"made by the stuck rotation {stuck}")
             )
     return Plan(description.name, arn, current.project_id, tuple(actions))
 
 
-def plan_prune(ctx: RotationContext, secret_id: str, *, margin: timedelta | None = None) -> Plan:
-    """Retiring keys past their time, and unrecorded rotator-made accounts of this secret."""
-    description = ctx.store.describe(secret_id)
-    arn = description.arn
-    versions = description.versions
-    current_id = protocol.current_version(versions, secret_name=description.name)
-    current = _value(ctx, arn, current_id, AWSCURRENT)
-    if current is None:
-        return Plan(description.name, arn, None, notes=("AWSCURRENT holds no value",))
-    pending_id = description.version_with(AWSPENDING)
-    # AWSPENDING left on the AWSCURRENT version after a finished rotation is no rotation at all.
-    pending = None if pending_id == current_id else _value(ctx, arn, pending_id, AWSPENDING)
-    previous = _value(ctx, arn, description.version_with(AWSPREVIOUS), AWSPREVIOUS)
-    admin = ctx.admin_for(current)
-    inventory = Inventory.fetch(admin, current.project_id)
-    now = ctx.clock.now()
-    due, later = protocol.split_due(current.retiring, now=now)
-    # A pending value re-records the current retiring list, so only its own key counts as in
-    # use: counting all of it would keep every due key alive while AWSPENDING exists (M5).
-    in_use = protocol.recorded_service_accounts(replace(current, retiring=later))
-    keys_in_use = protocol.recorded_keys(replace(current, retiring=later))
-    if pending is not None:
-        keys_in_use |= {pending.key_id}
-        if pending.service_account_id:
-            in_use |= {pending.service_account_id}
-    actions: list[Action] = []
-    listed = {info.id for info in inventory.keys}
-    for entry in due:
-        if (
-            entry.key_id in keys_in_use
-            or entry.in_project(current.project_id) != current.project_id
-            or entry.key_id not in listed  # already deleted, or expired: nothing left to end
-        ):
-            continue
-        since = f"due since {entry.not_after:%Y-%m-%d %H:%M}Z"
-        account = deletable_account(entry, secret_arn=arn, protected=in_use, inventory=inventory)
-        if account is not None:
-            actions.append(
-                Action(
-                    ActionKind.DELETE_SERVICE_ACCOUNT,
-                    account,
-                    f"rotator-made account of retiring key {entry.key_id}, {since}",
-                )
-            )
-        else:
-            actions.append(
-                Action(ActionKind.DELETE_API_KEY, entry.key_id, f"retiring key, {since}")
-            )
-    margin = ctx.policy.orphan_margin if margin is None else margin
-    recorded = protocol.recorded_service_accounts(current, pending, previous)
-    for orphan in orphans.orphans(
-        list(inventory.accounts.values()), secret_arn=arn, recorded=recorded, now=now, margin=margin
-    ):
-        actions.append(
-            Action(
-                ActionKind.DELETE_SERVICE_ACCOUNT,
-                orphan.id,
-                f"orphan {orphan.name}: no version of the secret records it",
-            )
-        )
-    recorded_keys = protocol.recorded_keys(current, pending, previous)
-    for info in orphans.orphan_keys(
-        inventory.keys, secret_arn=arn, recorded=recorded_keys, now=now, margin=margin
-    ):
-        if info.service_account_id not in {a.target for a in actions}:
-            actions.append(
-                Action(
-                    ActionKind.DELETE_API_KEY,
-                    info.id,
-                    f"orphan key {info.name}: no version of the secret records it",
-                )
-            )
-    return Plan(description.name, arn, current.project_id, tuple(actions))
-
-
 def _promoted_meanwhile(ctx: RotationContext, arn: str, version_id: str) -> str | None:
-    """Why to stop, if the version whose label was removed became AWSCURRENT meanwhile."""
+    """Why to stop if the version whose label was removed became AWSCURRENT meanwhile."""
     if AWSCURRENT in ctx.store.describe(arn).versions.get(version_id, frozenset()):
         return f"version {version_id} was promoted to AWSCURRENT meanwhile: its key is in use"
     return None
 
 
 def apply_plan(ctx: RotationContext, plan: Plan) -> list[str]:
-    """Carry out a plan; failures are reported together.
-
-    Every action is tried, except after a label removal that failed (or found the version
-    promoted meanwhile): then no key is deleted.
-    """
+    """Carry out a plan; failures reported together. No key goes after a failed label removal."""
     done: list[str] = []
     failed: list[str] = []
     admin = None

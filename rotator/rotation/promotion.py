@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 
 import structlog
 
-from rotator.domain.models import AWSCURRENT, AWSPENDING, ProbeResult, SecretDescription
+from rotator.domain.models import (
+    AWSCURRENT,
+    AWSPENDING,
+    ApiKeyInfo,
+    ProbeResult,
+    SecretDescription,
+)
+from rotator.domain.naming import rotation_name
+from rotator.domain.protocol import Step
 from rotator.domain.secret_value import MAX_SECRET_BYTES, RetiringKey, RotatorSecret
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
@@ -23,10 +31,13 @@ from rotator.errors import (
     RotationInProgressError,
     RotatorError,
     SecretFormatError,
+    StageConflictError,
 )
 from rotator.ports import OpenAIAdmin
+from rotator.retry import call_with_retry
 from rotator.rotation.context import RotationContext
 from rotator.rotation.minting import Minted, Strategy
+from rotator.rotation.results import StepOutcome, StepResult
 from rotator.rotation.retire import expire_now
 
 log = structlog.get_logger("rotator.promotion")
@@ -84,12 +95,57 @@ def promote(
             f"key {new.key_id} of version {token} no longer authenticates; it was not "
             f"promoted and AWSCURRENT of {description.name} is unchanged"
         )
-    ctx.store.move_stage(description.arn, AWSCURRENT, to_version=token, from_version=expected)
+    try:
+        ctx.store.move_stage(description.arn, AWSCURRENT, to_version=token, from_version=expected)
+    except StageConflictError:
+        # A retried UpdateSecretVersionStage whose first answer was lost finds the move done
+        # (review L11): AWSCURRENT already on this token is success, anything else is not.
+        if AWSCURRENT not in ctx.store.describe(description.arn).versions.get(token, ()):
+            raise
+        log.info("promotion_already_done", version_id=token)
     after = ctx.store.describe(description.arn).versions.get(token, frozenset())
     if AWSPENDING in after:
         return
-    ctx.store.move_stage(description.arn, AWSCURRENT, to_version=expected, from_version=token)
+    call_with_retry(  # this move must not be lost to a transient failure
+        lambda: ctx.store.move_stage(
+            description.arn, AWSCURRENT, to_version=expected, from_version=token
+        ),
+        backoff=ctx.policy.probe_backoff,
+        clock=ctx.clock,
+        attempts=5,
+    )
     raise RotationInProgressError(
         f"AWSPENDING was removed from version {token} of {description.name} while it was being "
         f"promoted (`rotator recover`?); AWSCURRENT was moved back to {expected}"
+    )
+
+
+def require_current_works(
+    ctx: RotationContext, description: SecretDescription, current: RotatorSecret
+) -> None:
+    """A retried finish after a failed promotion retires nothing unless AWSCURRENT works."""
+    if not ctx.probe.check(current.api_key).works:
+        raise KeyTestFailedError(
+            f"the AWSCURRENT key {current.key_id} of {description.name} does not authenticate; "
+            "no old key was retired. Check `rotator status`"
+        )
+
+
+def stored_by_a_lost_answer(
+    ctx: RotationContext, arn: str, token: str, listing: tuple[ApiKeyInfo, ...]
+) -> StepResult | None:
+    """A key named for this token exists: was it stored after all (review L10)?
+
+    The AWSPENDING read above may have missed a put whose answer was lost (eventual
+    consistency). Before that key is deleted as a stray, read the version by id alone.
+    """
+    name = rotation_name(arn, token)
+    if not any(info.name == name for info in listing):
+        return None
+    raw = ctx.store.get_value(arn, version_id=token)
+    if raw is None:
+        return None
+    pending = RotatorSecret.parse(raw)
+    return StepResult(
+        Step.CREATE, StepOutcome.ALREADY_CREATED, pending.key_id, pending.service_account_id
     )

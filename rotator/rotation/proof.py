@@ -14,6 +14,7 @@ import structlog
 
 from rotator.domain import ownership
 from rotator.domain.models import ApiKeyInfo, ProbeResult
+from rotator.domain.naming import parse_service_account_name
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
     OwnershipError,
@@ -71,7 +72,12 @@ def _refuse_archived(admin: OpenAIAdmin, current: RotatorSecret) -> None:
 
 
 def prove_current(
-    ctx: RotationContext, admin: OpenAIAdmin, *, secret_name: str, current: RotatorSecret
+    ctx: RotationContext,
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    secret_name: str,
+    current: RotatorSecret,
 ) -> Proof:
     """The possession proof; raises ``OwnershipError`` (exit 2) and changes nothing on failure."""
     check_allowed_project(ctx, secret_name, current.project_id)
@@ -104,7 +110,22 @@ def prove_current(
         service_account_id=current.service_account_id,
         api_key=current.api_key.reveal(),
     )
+    _refuse_another_secrets_key(listing, secret_arn=secret_arn, current=current)
     return Proof(listing, key_works=True)
+
+
+def _refuse_another_secrets_key(
+    listing: tuple[ApiKeyInfo, ...], *, secret_arn: str, current: RotatorSecret
+) -> None:
+    """A key rotator minted for another secret is that secret's: a copied value (review)."""
+    name = next((info.name for info in listing if info.id == current.key_id), "")
+    parsed = parse_service_account_name(name)
+    if parsed is not None and not parsed.belongs_to(secret_arn):
+        raise OwnershipError(
+            f"key {current.key_id} was minted by rotator for another secret (a copied value?); "
+            "rotating it here would end that secret's key, so nothing was changed. Give this "
+            "secret a key of its own with `rotator init --force`"
+        )
 
 
 def _prove_dead_key_claims(

@@ -19,17 +19,20 @@ An entry is forgotten only after a DELETE of that exact id in its own project an
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 
+from rotator.domain import protocol
 from rotator.domain.models import ApiKeyInfo, DeleteOutcome, ServiceAccount, UpdateOutcome
 from rotator.domain.naming import is_named_for
 from rotator.domain.secret_value import RetiringKey, RotatorSecret
 from rotator.errors import CleanupError, RotatorError
 from rotator.ports import OpenAIAdmin
+from rotator.rotation.context import RotationContext
+from rotator.rotation.provenance import provable_entries, with_reasons
 
 log = structlog.get_logger("rotator.retire")
 
@@ -41,6 +44,8 @@ class Retirement:
     gone: list[str] = field(default_factory=list)
     expiring: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    #: Why each kept key could not be retired (recorded on its entry in the next value).
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def raise_if_kept(self) -> None:
         if self.kept:
@@ -138,6 +143,7 @@ def retire_entries(
                 how = expire_now(admin, project_id, entry.key_id)
         except RotatorError as error:
             result.kept.append(f"{entry.key_id} ({error})")
+            result.reasons[entry.key_id] = f"could not be retired: {error}"
             continue
         log.info("key_retired", key_id=entry.key_id, how=how)
         (result.expiring if how == "expiring" else result.gone).append(entry.key_id)
@@ -145,7 +151,12 @@ def retire_entries(
 
 
 def schedule_grace(
-    admin: OpenAIAdmin, entries: Iterable[RetiringKey], *, secret: RotatorSecret, now: datetime
+    admin: OpenAIAdmin,
+    entries: Iterable[RetiringKey],
+    *,
+    secret: RotatorSecret,
+    now: datetime,
+    listing: Mapping[str, ApiKeyInfo],
 ) -> list[str]:
     """Have OpenAI end each not-yet-due key at its ``not_after``; returns the ids it accepted.
 
@@ -157,6 +168,12 @@ def schedule_grace(
         if entry.key_id == secret.key_id:
             continue
         seconds = max(1, math.ceil((entry.not_after - now).total_seconds()))
+        info = listing.get(entry.key_id)
+        if info is None:
+            continue  # already gone
+        if info.expires_at is not None and info.expires_at <= now.timestamp() + seconds:
+            accepted.append(entry.key_id)  # its own lifetime ends it sooner: never extend it
+            continue
         project_id = entry.in_project(secret.project_id)
         try:
             outcome = admin.update_api_key(project_id, entry.key_id, expires_in_seconds=seconds)
@@ -182,3 +199,76 @@ def protected_accounts(secret: RotatorSecret, *, now: datetime) -> frozenset[str
     if secret.service_account_id:
         ids.add(secret.service_account_id)
     return frozenset(i for i in ids if i)
+
+
+def retire_replaced(
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    secret: RotatorSecret,
+    now: datetime,
+    read_version: Callable[[str], RotatorSecret | None],
+) -> tuple[Retirement, list[str]]:
+    """finishSecret's part: retire due entries now, have OpenAI end the others on time.
+
+    Only entries :func:`provable_entries` admits are touched; the rest stay recorded.
+    """
+    due, later = protocol.split_due(secret.retiring, now=now)
+    listing = (
+        {info.id: info for info in admin.list_api_keys(secret.project_id)}
+        if any(entry.key_id != secret.key_id for entry in secret.retiring)
+        else {}
+    )
+    due_now, _ = provable_entries(
+        due, secret_arn=secret_arn, secret=secret, listing=listing, read_version=read_version
+    )
+    due_later, _ = provable_entries(
+        later, secret_arn=secret_arn, secret=secret, listing=listing, read_version=read_version
+    )
+    retired = retire_entries(
+        admin,
+        due_now,
+        secret_arn=secret_arn,
+        secret=secret,
+        protected=protected_accounts(secret, now=now),
+    )
+    return retired, schedule_grace(admin, due_later, secret=secret, now=now, listing=listing)
+
+
+def next_retiring(
+    ctx: RotationContext,
+    admin: OpenAIAdmin,
+    *,
+    secret_arn: str,
+    current: RotatorSecret,
+    current_version_id: str,
+    listing: Sequence[ApiKeyInfo],
+    now: datetime,
+) -> tuple[RetiringKey, ...]:
+    """createSecret's part: retire the due entries it can prove, then the next ``retiring``.
+
+    Entries whose DELETE answered are forgotten; the rest are carried with the reason.
+    """
+    provable, refused = provable_entries(
+        current.retiring,
+        secret_arn=secret_arn,
+        secret=current,
+        listing={info.id: info for info in listing},
+        read_version=ctx.version_reader(secret_arn),
+    )
+    due, _later = protocol.split_due(tuple(provable), now=now)
+    settled = retire_entries(
+        admin,
+        due,
+        secret_arn=secret_arn,
+        secret=current,
+        protected=protected_accounts(current, now=now),
+    )
+    retiring = protocol.retiring_after_rotation(
+        current,
+        current_version_id=current_version_id,
+        now=now,
+        grace=ctx.policy.grace_period,
+        gone=frozenset(settled.gone),
+    )
+    return with_reasons(retiring, {**refused, **settled.reasons})

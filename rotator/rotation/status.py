@@ -205,9 +205,11 @@ def secret_status(
             keys = key_states(current, listings, now=moment)
         except RotatorError as error:
             keys_error = str(error)
-    expires = current.expires_at if current else None
-    if expires is None and keys and keys[0].expires_at:
-        expires = parse_time(keys[0].expires_at, field_name="expires_at")
+    # OpenAI's own expiry wins when it is sooner (a key rolled back to after a grace expiry).
+    candidates = [current.expires_at] if current and current.expires_at else []
+    if keys and keys[0].expires_at:
+        candidates.append(parse_time(keys[0].expires_at, field_name="expires_at"))
+    expires = min(candidates) if candidates else None
     warnings = []
     expiry = expiry_warning(
         expires,

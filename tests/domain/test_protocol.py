@@ -263,3 +263,18 @@ def test_a_key_pasted_into_an_event_field_is_refused_naming_the_field(
         parse(event)
     assert KEY not in str(caught.value)
     assert "holds an API key" in str(caught.value)
+
+
+def test_a_local_create_refuses_a_foreign_awspending_inside_the_guard() -> None:
+    """L9: a new local token never takes AWSPENDING from a rotation that started meanwhile."""
+    versions = {"cur": frozenset({"AWSCURRENT"}), "other": frozenset({"AWSPENDING"})}
+    with pytest.raises(RotationInProgressError, match="other"):
+        protocol.guard(
+            Step.CREATE,
+            "t" * 36,
+            versions,
+            secret_name="s",
+            rotation_enabled=True,
+            require_rotation_enabled=False,
+            token_may_be_new=True,
+        )

@@ -76,6 +76,16 @@ def test_prune_refuses_a_margin_below_the_floor(stack: Stack, margin: str) -> No
     assert run("prune", stack.secret, "--margin", "10m")[0] == 0
 
 
+def test_prune_idle_for_says_last_used_at_timing_is_undocumented(stack: Stack) -> None:
+    """`prune --idle-for` prints that OpenAI does not document how often last_used_at updates."""
+    assert run("rotate", stack.secret)[0] == 0
+    code, out, _ = run("prune", stack.secret, "--idle-for", "30m")
+    assert code == 0
+    assert "note: OpenAI does not document how often last_used_at updates" in out
+    code, out, _ = run("prune", stack.secret, "--idle-for", "30m", "--output", "json")
+    assert any("last_used_at" in note for note in json.loads(out)["notes"])
+
+
 def test_prune_lists_nothing_on_a_clean_secret(stack: Stack) -> None:
     """A freshly rotated secret has nothing to prune."""
     assert run("rotate", stack.secret)[0] == 0

@@ -11,16 +11,19 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from unittest import mock
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from moto.core.config import default_user_config
 
 import handler
 from rotator.cli.app import cli
 from rotator.domain.sensitive import Sensitive
 from rotator.errors import RotatorError
 from rotator.rotation.local import rotate_locally
+from rotator.testing.moto_server import dummy_session, noop_rotation_function
 from tests.e2e.conftest import Stack
 from tests.rotation.conftest import ADMIN_SECRET, World, make_world
 
@@ -221,6 +224,88 @@ CLI_CASES = [
         "scheduled for deletion",
         "restore-secret",
     ),
+    # -- issue 10: the new refusals ---------------------------------------------------------
+    CliCase(
+        "admin key given as --admin-key-secret-id",
+        lambda s, m: ["rotate", s.secret, "--admin-key-secret-id", s.admin_key],
+        "--admin-key-secret-id (ROTATOR_ADMIN_KEY_SECRET_ID) holds an API key",
+        "store the key in its own secret",
+    ),
+    CliCase(
+        "admin key in ROTATOR_ADMIN_KEY_SECRET_ID",
+        lambda s, m: after(
+            lambda: m.setenv("ROTATOR_ADMIN_KEY_SECRET_ID", s.admin_key),
+            ["rotate", s.secret],
+        ),
+        "ROTATOR_ADMIN_KEY_SECRET_ID) holds an API key",
+        "give --admin-key-secret-id",
+    ),
+    CliCase(
+        "admin key as the secret's admin_key_secret_id",
+        lambda s, m: after(
+            lambda: _put(s, app_value(s, admin_key_secret_id=s.admin_key)),
+            ["rotate", s.secret],
+        ),
+        "secret field 'admin_key_secret_id' holds an API key",
+        "store the key in its own secret",
+    ),
+    CliCase(
+        "a key as init --from-env's variable name",
+        lambda s, m: ["init", "openai/new", "--project-id", s.project_id, "--from-env", s.old_key],
+        "--from-env takes the name of an environment variable",
+        "pass its name",
+    ),
+    CliCase(
+        "base URL with a query",
+        lambda s, m: ["rotate", s.secret, "--openai-base-url", "https://api.openai.com/v1?x=1"],
+        "has a query",
+        "give only scheme, host, port and path",
+    ),
+    CliCase(
+        "base URL with a fragment",
+        lambda s, m: ["rotate", s.secret, "--openai-base-url", "https://api.openai.com/v1#x"],
+        "has a fragment",
+        "give only scheme, host, port and path",
+    ),
+    CliCase(
+        "base URL with userinfo",
+        lambda s, m: ["rotate", s.secret, "--openai-base-url", "https://u:pw@api.openai.com/v1"],
+        "has a user name or password",
+        "give only scheme, host, port and path",
+    ),
+    CliCase(
+        "base URL with dot segments",
+        lambda s, m: after(
+            lambda: m.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1/../x"),
+            ["rotate", s.secret],
+        ),
+        "'..' path segment",
+        "e.g. https://api.openai.com/v1",
+    ),
+    CliCase(
+        "prune --margin below the floor",
+        lambda s, m: ["prune", s.secret, "--margin", "5m", "--yes"],
+        "--margin 5m is below the floor of 10m",
+        "use 10m or more",
+    ),
+    CliCase(
+        "ROTATOR_ORPHAN_MARGIN below the floor",
+        lambda s, m: after(
+            lambda: m.setenv("ROTATOR_ORPHAN_MARGIN", "0"),
+            ["prune", s.secret, "--yes"],
+        ),
+        "ROTATOR_ORPHAN_MARGIN 0s is below the floor",
+        "use 10m or more",
+    ),
+    CliCase(
+        "recover of a pending version made moments ago",
+        lambda s, m: after(
+            lambda: s.aws.seed_pending_version(s.arn),
+            ["recover", s.secret, "--yes"],
+        ),
+        "younger than 10m",
+        "pass --force if you know no rotation",
+    ),
 ]
 
 CLI_BUGS: dict[str, str] = {}
@@ -236,7 +321,7 @@ def _cli_param(case: CliCase) -> object:
 def test_cli_refuses_bad_input_with_exit_2_and_changes_nothing(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, case: CliCase
 ) -> None:
-    """`rotator rotate` with bad input: exit 2, one error line naming the fix, nothing changed."""
+    """A command with bad input: exit 2, one error line naming the fix, nothing changed."""
     args = case.prepare(stack, monkeypatch)
     before = full_snapshot(stack)
     result = CliRunner().invoke(cli, args)
@@ -376,6 +461,27 @@ LAMBDA_CASES = [
         ),
         "scheduled for deletion",
         "restore-secret",
+    ),
+]
+
+LAMBDA_CASES += [
+    LambdaCase(
+        "a key as SecretId",
+        lambda s, t: {"Step": "createSecret", "SecretId": s.old_key, "ClientRequestToken": t},
+        "SecretId holds an API key",
+        "give the rotation event's SecretId that secret's name",
+    ),
+    LambdaCase(
+        "a key as ClientRequestToken",
+        lambda s, t: {"Step": "createSecret", "SecretId": s.arn, "ClientRequestToken": s.old_key},
+        "ClientRequestToken holds an API key",
+        "send the token RotateSecret returned",
+    ),
+    LambdaCase(
+        "a key as the prune event's SecretId",
+        lambda s, t: {"Action": "prune", "SecretId": s.admin_key},
+        "SecretId holds an API key",
+        "store the key in its own secret",
     ),
 ]
 
@@ -527,3 +633,27 @@ def test_bad_provider_answer_fails_clearly_and_changes_nothing(case: ProviderCas
     assert {k: v for k, v in after[0].items() if v} == {k: v for k, v in before[0].items() if v}
     assert after[1:] == before[1:]
     assert world.emulator.live_key_ids(world.project_id) == live
+
+
+# -- inputs AWS accepts, which rotator must accept too --------------------------------------
+
+
+@pytest.mark.usefixtures("cold_lambda")
+def test_lambda_rotates_with_a_client_request_token_holding_underscores(stack: Stack) -> None:
+    """RotateSecret takes any 32-64 character token; the handler rotates with it (L17)."""
+    token = "rotation_2026_12_01_custom_token_0001"
+    client = stack.aws.client()
+    with mock.patch.dict(default_user_config, {"lambda": {"use_docker": False}}):
+        function_arn = noop_rotation_function(dummy_session(), stack.aws.endpoint_url)
+        client.rotate_secret(
+            SecretId=stack.arn,
+            ClientRequestToken=token,
+            RotationLambdaARN=function_arn,
+            RotationRules={"AutomaticallyAfterDays": 30},
+        )
+    client.close()
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        event = {"Step": step, "SecretId": stack.arn, "ClientRequestToken": token}
+        handler.lambda_handler(event, Context())
+    assert "AWSCURRENT" in stack.store.describe(stack.arn).versions[token]
+    assert stack.emulator.key_works(stack.current()["api_key"])

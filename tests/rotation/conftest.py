@@ -93,13 +93,18 @@ class World:
         self.clock.advance(seconds)
 
 
-def make_world(*, extra: dict[str, Any] | None = None, admin_in_secret: bool = True) -> World:
+def make_world(
+    *,
+    extra: dict[str, Any] | None = None,
+    admin_in_secret: bool = True,
+    store_type: type[InMemorySecretStore] = InMemorySecretStore,
+) -> World:
     clock = ManualClock()
     emulator = OpenAIEmulator(now=clock.now, monotonic=clock.monotonic, sleep=clock.sleep)
     project_id = emulator.add_project(name="payments")
     admin_key = emulator.add_admin_key()
     seeded = emulator.add_service_account(project_id, "payments-api")
-    store = InMemorySecretStore(now=lambda: datetime.fromtimestamp(clock.now(), UTC))
+    store = store_type(now=lambda: datetime.fromtimestamp(clock.now(), UTC))
     store.create_secret(ADMIN_SECRET, Sensitive(json.dumps({"admin_key": admin_key})))
     value: dict[str, Any] = {
         "api_key": seeded.value,

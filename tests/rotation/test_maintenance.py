@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from rotator.domain.durations import MIN_SAFE_AGE
+from rotator.domain.models import ApiKeyInfo
 from rotator.domain.naming import service_account_name
 from rotator.domain.protocol import Step
 from rotator.errors import CleanupError, RotationInProgressError
+from rotator.rotation.context import RotationContext
 from rotator.rotation.local import rotate_locally
 from rotator.rotation.maintenance import ActionKind, apply_plan, plan_prune, plan_recover
 from tests.rotation.conftest import World
@@ -252,3 +256,57 @@ def test_recover_racing_finish_secret_deletes_no_key_the_promotion_made_current(
         apply_plan(engine.ctx, plan)
     assert "AWSCURRENT" in world.store.versions(world.arn)[token]
     assert world.emulator.key_works(world.current()["api_key"])
+
+
+class _ReportsUse:
+    """The admin API with OpenAI's ``last_used_at`` for chosen keys (the listing's field)."""
+
+    def __init__(self, inner: Any, used: dict[str, int]) -> None:
+        self._inner = inner
+        self._used = used
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def list_api_keys(self, project_id: str) -> list[ApiKeyInfo]:
+        listed = self._inner.list_api_keys(project_id)
+        return [replace(k, last_used_at=self._used.get(k.id, k.last_used_at)) for k in listed]
+
+
+def _with_use(ctx: RotationContext, used: dict[str, int]) -> RotationContext:
+    return replace(ctx, admin_factory=lambda key: _ReportsUse(ctx.admin_factory(key), used))
+
+
+def test_prune_idle_for_keeps_a_due_key_used_recently_and_says_last_used_at_is_undocumented(
+    world: World,
+) -> None:
+    """--idle-for 30m: a due key OpenAI reports used 5 min ago is kept, and named (issue 12)."""
+    world.emulator.key_update_endpoint = "404"  # no OpenAI-enforced end: prune must act
+    engine = world.engine(grace_period=timedelta(hours=1))
+    rotate_locally(engine, world.arn)
+    world.advance(2 * 3600)
+    now = int(world.now().timestamp())
+    ctx = _with_use(engine.ctx, {world.seeded_key_id: now - 300})
+    plan = plan_prune(ctx, world.arn, idle_for=timedelta(minutes=30))
+    assert plan.actions == ()
+    assert any(
+        f"kept retiring key {world.seeded_key_id}" in n and "5m ago" in n for n in plan.notes
+    )
+    assert "OpenAI does not document how often last_used_at updates" in plan.notes[-1]
+    apply_plan(ctx, plan)
+    assert world.emulator.key_works(world.seeded_value)
+    idle = plan_prune(ctx, world.arn, idle_for=timedelta(minutes=4))
+    assert [a.target for a in idle.actions] == [world.seeded_key_id]
+    assert [a.target for a in plan_prune(ctx, world.arn).actions] == [world.seeded_key_id]
+
+
+def test_prune_idle_for_deletes_a_key_idle_for_longer_than_the_window(world: World) -> None:
+    """Last used (by rotator's own proof) 2 h ago, window 1 h: the due key goes, and the note
+    still says how little last_used_at proves."""
+    world.emulator.key_update_endpoint = "404"  # no OpenAI-enforced end: prune must act
+    engine = world.engine(grace_period=timedelta(hours=1))
+    rotate_locally(engine, world.arn)
+    world.advance(2 * 3600)
+    plan = plan_prune(_with_use(engine.ctx, {}), world.arn, idle_for=timedelta(hours=1))
+    assert [a.target for a in plan.actions] == [world.seeded_key_id]
+    assert "last_used_at" in plan.notes[-1]

@@ -191,3 +191,18 @@ def test_the_emulator_lists_last_used_at_after_a_models_call(world: World) -> No
     (listed,) = [k for k in response.json()["data"] if k["id"] == world.seeded_key_id]
     assert listed["last_used_at"] == int(world.now().timestamp())
     assert "expires_at" in listed
+
+
+def test_status_warns_when_a_rolled_back_key_will_be_ended_by_its_grace_expiry(
+    world: World,
+) -> None:
+    """AWS's usual rollback (AWSCURRENT back to AWSPREVIOUS) restores a key OpenAI will end at
+    the end of its grace: status says when, from OpenAI's own expiry (review finding)."""
+    rotate_locally(world.engine(grace_period=timedelta(hours=1)), world.arn)
+    versions = world.store.versions(world.arn)
+    new = next(v for v, s in versions.items() if "AWSCURRENT" in s)
+    old = next(v for v, s in versions.items() if "AWSPREVIOUS" in s)
+    world.store.move_stage(world.arn, "AWSCURRENT", to_version=old, from_version=new)
+    status = _status(world)
+    assert status.expires_before_rotation
+    assert any("expires" in warning for warning in status.warnings)
