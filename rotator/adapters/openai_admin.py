@@ -16,23 +16,19 @@ from urllib.parse import quote
 
 import httpx
 
+from rotator.adapters.openai_admin_keys import AdminKeyCalls
 from rotator.adapters.openai_wire import (
-    LIFETIME_REQUIRED,
     Fields,
     Problem,
-    admin_key_info,
     api_key_info,
     create_refusal,
-    created_admin_key,
     created_key,
     error_for,
     mask_keys,
 )
 from rotator.domain.ids import check_id
 from rotator.domain.models import (
-    AdminKeyInfo,
     ApiKeyInfo,
-    CreatedAdminKey,
     CreatedKey,
     DeleteOutcome,
     Project,
@@ -43,7 +39,6 @@ from rotator.domain.sensitive import Sensitive
 from rotator.errors import (
     ConfigError,
     EndpointUnsupportedError,
-    KeyLifetimeRequiredError,
     ResponseLostError,
     ServiceError,
 )
@@ -54,7 +49,6 @@ PAGE_SIZE = 100
 #: ``has_more`` must not hold a rotation in a loop.
 MAX_PAGES = 1000
 _KEPT = frozenset({400, 404})
-ADMIN_KEYS_PATH = "/organization/admin_api_keys"
 
 
 class AdminTransport(Protocol):
@@ -78,7 +72,7 @@ class AdminTransport(Protocol):
         ...
 
 
-class OpenAIAdminClient:
+class OpenAIAdminClient(AdminKeyCalls):
     """The Administration API bound to one admin key (implements ``OpenAIAdmin``)."""
 
     def __init__(self, owner: AdminTransport, authorization: Sensitive) -> None:
@@ -266,37 +260,6 @@ class OpenAIAdminClient:
         path = f"{_project_path(project_id)}/api_keys"
         items = self._list(path, project_id, {"owner_project_access": "any"})
         return [api_key_info(item) for item in items]
-
-    # -- admin API keys (the organization's own admin keys; no project) -----------------
-
-    def list_admin_keys(self) -> list[AdminKeyInfo]:
-        return [admin_key_info(item) for item in self._list(ADMIN_KEYS_PATH, "", {})]
-
-    def create_admin_key(self, name: str, *, expires_in_seconds: int | None) -> CreatedAdminKey:
-        body: dict[str, object] = {"name": name}
-        if expires_in_seconds is not None:
-            body["expires_in_seconds"] = expires_in_seconds
-        what = f"POST {ADMIN_KEYS_PATH}"
-        answer = self._call("POST", ADMIN_KEYS_PATH, project_id="", body=body)
-        if isinstance(answer, Problem):
-            names_lifetime = answer.param == "expires_in_seconds" or "expires_in_seconds" in (
-                answer.message or ""
-            )
-            if answer.status == 400 and names_lifetime:
-                raise KeyLifetimeRequiredError(LIFETIME_REQUIRED)
-            raise error_for(answer, what=what, method="POST", project_id="")
-        try:
-            return created_admin_key(Fields.parse(answer.content, what), default_name=name)
-        except ServiceError as error:
-            raise ResponseLostError(
-                f"{error.message}; the admin key may exist: reconcile by name"
-                f" {mask_keys(name, 120)!r}",
-                status=answer.status_code,
-            ) from None
-
-    def delete_admin_key(self, key_id: str) -> DeleteOutcome:
-        path = f"{ADMIN_KEYS_PATH}/{quote(check_id(key_id, field='admin_key_id'), safe='')}"
-        return _outcome(self._delete(path, ""), f"DELETE {path}", "", refusable=False)
 
 
 def _project_path(project_id: str) -> str:
