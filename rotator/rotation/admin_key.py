@@ -91,8 +91,9 @@ class AdminKeyResolver:
 
     def forget(self, *secret_ids: str) -> None:
         """Drop the cached key of an admin-key secret this process just rotated."""
-        for secret_id in secret_ids:
-            self._cache.pop(secret_id, None)
+        with self._lock:
+            for secret_id in secret_ids:
+                self._cache.pop(secret_id, None)
 
     def resolve(self, secret: RotatorSecret | None) -> Sensitive:
         """The admin key for ``secret`` (or, with None, for a secret not written yet: ``init``)."""
