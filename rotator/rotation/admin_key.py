@@ -153,6 +153,12 @@ class RefreshingAdminFactory:
     def __call__(self, admin_key: Sensitive) -> OpenAIAdmin:
         return cast(OpenAIAdmin, _RefreshingAdmin(self._factory, self._resolver, admin_key))
 
+    @property
+    def plain(self) -> AdminFactory:
+        """The factory without the re-read: for calls that must use exactly the key given
+        (an admin-key secret's own rotation; see ``rotation.admin_proof.exact_admin``)."""
+        return self._factory
+
 
 class _RefreshingAdmin:
     """Forwards every admin call; on ``AdminKeyError`` re-reads the key and retries once."""

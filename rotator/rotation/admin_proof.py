@@ -21,16 +21,25 @@ from rotator.domain.sensitive import Sensitive
 from rotator.errors import AdminKeyError, OwnershipError, RotatorError, ServiceError
 from rotator.ports import OpenAIAdmin
 from rotator.retry import poll_until
+from rotator.rotation.admin_key import RefreshingAdminFactory
 from rotator.rotation.context import RotationContext
 from rotator.rotation.results import Revocation
 
 log = structlog.get_logger("rotator.admin_rotation")
 
 
+def exact_admin(ctx: RotationContext, key: Sensitive) -> OpenAIAdmin:
+    """An admin client bound to exactly ``key``: never the re-reading one, which on a 401 would
+    retry with whatever key the admin-key secret holds now (here: the key being replaced)."""
+    factory = ctx.admin_factory
+    plain = factory.plain if isinstance(factory, RefreshingAdminFactory) else factory
+    return plain(key)
+
+
 def admin_read(ctx: RotationContext, key: Sensitive) -> ProbeResult:
     """One admin read with ``key``: accepted, rejected (401/403) or unavailable."""
     try:
-        ctx.admin_factory(key).list_admin_keys()
+        exact_admin(ctx, key).list_admin_keys()
     except AdminKeyError:
         return ProbeResult.REJECTED
     except ServiceError:
@@ -136,7 +145,7 @@ def delete_made_for(
     if raw is None or not is_admin_secret(raw):
         return [], []
     current = AdminKeySecret.parse(raw)
-    admin = ctx.admin_factory(current.admin_key)
+    admin = exact_admin(ctx, current.admin_key)
     keep = frozenset(
         [*([current.admin_key_id] if current.admin_key_id else [])]
         + [entry.key_id for entry in current.retiring]

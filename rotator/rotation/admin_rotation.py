@@ -116,7 +116,7 @@ class AdminKeyRotation:
         current = self._read(arn, version_id=current_id, stage=AWSCURRENT)
         if current is None:
             raise SecretFormatError(f"secret {name} has no value at AWSCURRENT")
-        admin = self.ctx.admin_factory(current.admin_key)
+        admin = admin_proof.exact_admin(self.ctx, current.admin_key)
         proof = admin_proof.prove_admin_key(admin, current, secret_name=name)
         current = current.adopted(proof.key_id)
         listed = {info.id for info in proof.listing}
@@ -204,7 +204,9 @@ class AdminKeyRotation:
             outcome = StepOutcome.PROMOTED
         # Whoever resolves this admin-key secret in this process must read the new key.
         self.ctx.admin_keys.forget(arn, description.name)
-        gone, kept = admin_proof.delete_retired(self.ctx.admin_factory(new.admin_key), new.retiring)
+        gone, kept = admin_proof.delete_retired(
+            admin_proof.exact_admin(self.ctx, new.admin_key), new.retiring
+        )
         revocations = tuple(
             (entry.key_id, admin_proof.confirm_refused(self.ctx, arn, entry))
             for entry in new.retiring

@@ -230,8 +230,13 @@ def test_warm_lambda_rotates_admin_key_then_an_app_secret_with_the_new_key(
     new_admin = admin_current(world, ADMIN_SECRET)["admin_key"]
     assert not world.emulator.admin_key_works(world.admin_key)
     assert world.emulator.admin_key_works(new_admin)
+    world.emulator.reset_calls()
     token = rotate(world.arn)
     assert world.current()["key_id"] != first_app_key
+    # The finishSecret that rotated the admin key dropped the cached one: no admin call was
+    # even tried with the deleted key (no 401 to re-read on).
+    admin_401s = [c for c in world.emulator.calls if "organization" in c.route and c.status == 401]
+    assert admin_401s == []
     assert AWSCURRENT in world.store.versions(world.arn)[token]
 
 
