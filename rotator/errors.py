@@ -15,6 +15,7 @@ errors, so a key pasted into an id field cannot reach CLI output or the Lambda's
     │   │   └── UnknownVersionError the event's token is not (or no longer) a version
     │   ├── SecretNotFoundError    the secret (or the admin-key secret) does not exist
     │   ├── SecretFormatError      the SecretString is not a valid rotator secret
+    │   │   └── AdminKeySecretError it holds an admin key: rotated by rotation.admin_rotation
     │   ├── AdminKeyError          no admin key, or the admin key was rejected / lacks permission
     │   ├── ProjectNotFoundError   the OpenAI project does not exist
     │   ├── ProjectArchivedError   the OpenAI project is archived: no new keys, old keys dead
@@ -102,6 +103,10 @@ class SecretNotFoundError(InputError):
 
 class SecretFormatError(InputError):
     """The secret's value is not a valid rotator secret."""
+
+
+class AdminKeySecretError(SecretFormatError):
+    """The secret holds an OpenAI admin key (an admin-key secret), not a project key."""
 
 
 class AdminKeyError(InputError):

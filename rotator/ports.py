@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from rotator.domain.models import (
+    AdminKeyInfo,
     ApiKeyInfo,
+    CreatedAdminKey,
     CreatedKey,
     DeleteOutcome,
     ProbeResult,
@@ -171,6 +173,16 @@ class OpenAIAdmin(Protocol):
     def delete_api_key(self, project_id: str, key_id: str) -> DeleteOutcome: ...
 
     def list_api_keys(self, project_id: str) -> list[ApiKeyInfo]: ...
+
+    def list_admin_keys(self) -> list[AdminKeyInfo]:
+        """The organization's admin keys (redacted)."""
+        ...
+
+    def create_admin_key(self, name: str, *, expires_in_seconds: int | None) -> CreatedAdminKey:
+        """A new admin key. Never retried: reconciled by name in :meth:`list_admin_keys`."""
+        ...
+
+    def delete_admin_key(self, key_id: str) -> DeleteOutcome: ...
 
 
 class KeyProbe(Protocol):

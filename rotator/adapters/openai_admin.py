@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from rotator.adapters.openai_admin_keys import AdminKeyCalls
 from rotator.adapters.openai_wire import (
     Fields,
     Problem,
@@ -35,7 +36,12 @@ from rotator.domain.models import (
     UpdateOutcome,
 )
 from rotator.domain.sensitive import Sensitive
-from rotator.errors import ConfigError, EndpointUnsupportedError, ResponseLostError, ServiceError
+from rotator.errors import (
+    ConfigError,
+    EndpointUnsupportedError,
+    ResponseLostError,
+    ServiceError,
+)
 
 T = TypeVar("T")
 PAGE_SIZE = 100
@@ -66,7 +72,7 @@ class AdminTransport(Protocol):
         ...
 
 
-class OpenAIAdminClient:
+class OpenAIAdminClient(AdminKeyCalls):
     """The Administration API bound to one admin key (implements ``OpenAIAdmin``)."""
 
     def __init__(self, owner: AdminTransport, authorization: Sensitive) -> None:

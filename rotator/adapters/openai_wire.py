@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from rotator.domain.models import ApiKeyInfo, CreatedKey
+from rotator.domain.models import AdminKeyInfo, ApiKeyInfo, CreatedAdminKey, CreatedKey
 from rotator.domain.sensitive import KEY_PATTERN, Sensitive
 from rotator.errors import (
     AdminKeyError,
@@ -270,4 +270,27 @@ def api_key_info(item: Fields) -> ApiKeyInfo:
         expires_at=item.optional_number("expires_at"),
         last_used_at=item.optional_number("last_used_at"),
         owner_type=owner_type,
+    )
+
+
+def admin_key_info(item: Fields) -> AdminKeyInfo:
+    """One item of ``GET /organization/admin_api_keys`` (redacted)."""
+    return AdminKeyInfo(
+        id=item.text("id"),
+        name=item.optional_text("name") or "",
+        redacted_value=item.text("redacted_value"),
+        created_at=item.number("created_at"),
+        expires_at=item.optional_number("expires_at"),
+        last_used_at=item.optional_number("last_used_at"),
+    )
+
+
+def created_admin_key(item: Fields, *, default_name: str) -> CreatedAdminKey:
+    """The answer to ``POST /organization/admin_api_keys`` (the only time ``value`` is shown)."""
+    return CreatedAdminKey(
+        key_id=item.text("id"),
+        value=Sensitive(item.text("value")),
+        name=item.optional_text("name") or default_name,
+        created_at=item.number("created_at"),
+        expires_at=item.optional_number("expires_at"),
     )

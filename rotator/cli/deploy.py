@@ -36,7 +36,14 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 
 @click.command()
 @secret_id_argument()
-@click.option("--project-id", required=True, help="The OpenAI project (proj_...) the key is in.")
+@click.option("--project-id", help="The OpenAI project (proj_...) the key is in (required).")
+@click.option(
+    "--admin-key",
+    "admin_key",
+    is_flag=True,
+    help="SECRET_ID is an admin-key secret: store the sk-admin-... key from --from-env VAR as "
+    "JSON with its id, so that rotator can rotate it (no --project-id).",
+)
 @click.option(
     "--from-env",
     "from_env",
@@ -66,7 +73,8 @@ def _emit(data: dict[str, Any], output: str, text: str) -> None:
 def init(
     *,
     secret_id: str,
-    project_id: str,
+    project_id: str | None,
+    admin_key: bool,
     from_env: str | None,
     new_service_account: str | None,
     force: bool,
@@ -80,7 +88,9 @@ def init(
 
     The key comes from an environment variable (--from-env) or from a service account created
     now (--new-service-account). A secret that already holds a value is left alone unless
-    --force is given. Exit codes: 0 done, 1 a provider call failed, 2 bad input (nothing
+    --force is given. With --admin-key, SECRET_ID gets the admin key from --from-env VAR as
+    JSON {"admin_key", "admin_key_id"}: readers of the bare string must parse JSON from then on.
+    Exit codes: 0 done, 1 a provider call failed, 2 bad input (nothing
     changed).
     """
     from rotator.domain.sensitive import Sensitive
@@ -101,6 +111,22 @@ def init(
             if not raw.strip():
                 raise ConfigError(f"environment variable {from_env[:60]} is not set or empty")
             existing_key = Sensitive(raw)
+        if admin_key:
+            from rotator.cli.init_admin import init_admin_key
+
+            init_admin_key(
+                secret_id,
+                existing_key,
+                refused=(project_id, new_service_account, scopes),
+                force=force,
+                kms_key_id=kms_key_id,
+                key_lifetime=key_lifetime,
+                output=output,
+                common=common,
+            )
+            return
+        if project_id is None:
+            raise ConfigError("--project-id is required (or --admin-key for an admin-key secret)")
         source = KeySource(existing_key=existing_key, new_service_account=new_service_account)
         validate_init_request(project_id, source)
         result = _run_init(

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import click
 
 from rotator.cli.errors import EXIT_USAGE, CliError
+from rotator.domain.secret_value import NOT_A_PROJECT_KEY
 from rotator.errors import ConfigError
 from rotator.fleet.discovery import replica_of
 from rotator.fleet.run import Candidate
@@ -38,7 +39,8 @@ def rotator_secrets(candidates: list[Candidate], filters: str) -> list[Candidate
     found = [c for c in candidates if c.secret is not None]
     skipped = len(candidates) - len(found)
     for candidate in candidates:
-        if candidate.secret is None and replica_of(candidate.description) is not None:
+        named = replica_of(candidate.description) is not None
+        if candidate.secret is None and (named or candidate.problem == NOT_A_PROJECT_KEY):
             click.echo(f"skipping {candidate.description.name}: {candidate.problem}", err=True)
     if skipped:
         click.echo(f"skipping {skipped} secret(s) that hold no rotator key", err=True)

@@ -19,6 +19,7 @@ GLUED_KEY_LENGTH: Final = 40
 _SHAPES: Final = {
     "project_id": ("proj_", re.compile(r"^proj_[A-Za-z0-9_-]{1,128}$")),
     "key_id": ("key_", re.compile(r"^key_[A-Za-z0-9_-]{1,128}$")),
+    "admin_key_id": ("key_", re.compile(r"^key_[A-Za-z0-9_-]{1,128}$")),
     "service_account_id": ("svc_acct_", re.compile(r"^svc_acct_[A-Za-z0-9_-]{1,128}$")),
 }
 

@@ -101,6 +101,30 @@ class ApiKeyInfo:
     owner_type: str | None = None
 
 
+@dataclass(frozen=True)
+class AdminKeyInfo:
+    """An organization admin key as listed by ``GET /organization/admin_api_keys`` (redacted)."""
+
+    id: str
+    name: str
+    redacted_value: str
+    created_at: int
+    #: Unix seconds when OpenAI ends the key (None: no expiry).
+    expires_at: int | None = None
+    last_used_at: int | None = None
+
+
+@dataclass(frozen=True)
+class CreatedAdminKey:
+    """An admin key minted by ``POST /organization/admin_api_keys``; ``value`` is shown once."""
+
+    key_id: str
+    value: Sensitive
+    name: str
+    created_at: int
+    expires_at: int | None = None
+
+
 class DeleteOutcome(enum.Enum):
     """What a DELETE on the admin API did."""
 

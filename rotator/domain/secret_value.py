@@ -29,7 +29,7 @@ from rotator.domain.fields import (
 )
 from rotator.domain.ids import check_id, check_secret_reference
 from rotator.domain.sensitive import Sensitive
-from rotator.errors import SecretFormatError
+from rotator.errors import AdminKeySecretError, SecretFormatError
 
 __all__ = ["ADMIN_KEY_PREFIX", "RetiringKey", "RotatorSecret", "format_time", "parse_time"]
 
@@ -50,6 +50,11 @@ KNOWN_FIELDS = frozenset(
     }
 )
 ADMIN_KEY_PREFIX = "sk-admin-"
+#: Said when an admin-key secret meets code that expects a project-key secret.
+NOT_A_PROJECT_KEY = (
+    "secret holds an OpenAI admin key (an admin-key secret), not a project key; rotate it on its "
+    "own with `rotator rotate SECRET_ID` (`rotate --all` leaves it alone)"
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ class RetiringKey:
         return self.project_id or default
 
 
-def _parse_retiring(raw: Any) -> tuple[RetiringKey, ...]:
+def parse_retiring(raw: Any) -> tuple[RetiringKey, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -149,6 +154,8 @@ class RotatorSecret:
     def parse(cls, raw: Sensitive) -> RotatorSecret:
         """Parse a SecretString. Errors name the problem and never echo the value."""
         text = raw.reveal()
+        if text.strip().startswith(ADMIN_KEY_PREFIX):
+            raise AdminKeySecretError(NOT_A_PROJECT_KEY)
         if len(text.encode()) > MAX_SECRET_BYTES:
             raise SecretFormatError(
                 f"secret value is larger than {MAX_SECRET_BYTES} bytes; "
@@ -166,6 +173,8 @@ class RotatorSecret:
                 f"secret value is JSON {type(data).__name__}, not an object; store a JSON "
                 "object with api_key, project_id and key_id"
             )
+        if "api_key" not in data and isinstance(data.get("admin_key"), str):
+            raise AdminKeySecretError(NOT_A_PROJECT_KEY)
         api_key = required_str(data, "api_key")
         if api_key.startswith(ADMIN_KEY_PREFIX):
             raise SecretFormatError(
@@ -193,7 +202,7 @@ class RotatorSecret:
             rotated_at=(
                 parse_time(rotated_at_raw, field_name="rotated_at") if rotated_at_raw else None
             ),
-            retiring=_parse_retiring(data.get("retiring")),
+            retiring=parse_retiring(data.get("retiring")),
             scopes=parse_scopes(data.get("scopes")),
             key_lifetime=parse_lifetime(data.get("key_lifetime")),
             expires_at=(

@@ -18,7 +18,9 @@ import threading
 from collections.abc import Sequence
 
 from rotator.domain.models import (
+    AdminKeyInfo,
     ApiKeyInfo,
+    CreatedAdminKey,
     CreatedKey,
     DeleteOutcome,
     Project,
@@ -183,6 +185,15 @@ class _SharedListingAdmin:
                 self._shared.count_fetch()
                 listing.keys = {info.id: info for info in fetched}
             return list(listing.keys.values())
+
+    def list_admin_keys(self) -> list[AdminKeyInfo]:
+        return self._inner.list_admin_keys()
+
+    def create_admin_key(self, name: str, *, expires_in_seconds: int | None) -> CreatedAdminKey:
+        return self._inner.create_admin_key(name, expires_in_seconds=expires_in_seconds)
+
+    def delete_admin_key(self, key_id: str) -> DeleteOutcome:
+        return self._inner.delete_admin_key(key_id)
 
 
 def _add_key(listing: _Listing, created: CreatedKey) -> None:

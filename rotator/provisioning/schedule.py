@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rotator.domain.admin_secret import AdminKeySecret, is_admin_secret
 from rotator.domain.models import AWSCURRENT
 from rotator.domain.schedule import RotationSchedule
 from rotator.domain.secret_value import RotatorSecret
@@ -52,7 +53,10 @@ def schedule_rotation(
             f"secret {secret_id} has no value; seed it with `rotator init` before scheduling "
             "rotation (a rotation of an empty secret fails)"
         )
-    RotatorSecret.parse(raw)
+    if is_admin_secret(raw):
+        AdminKeySecret.parse(raw)  # an admin-key secret: rotated by its own key
+    else:
+        RotatorSecret.parse(raw)
     started = store.configure_rotation(
         description.arn,
         lambda_arn,

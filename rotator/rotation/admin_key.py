@@ -91,6 +91,12 @@ class AdminKeyResolver:
             self._cache.pop(secret_id, None)
         return self._read(secret_id)
 
+    def forget(self, *secret_ids: str) -> None:
+        """Drop the cached key of an admin-key secret this process just rotated."""
+        with self._lock:
+            for secret_id in secret_ids:
+                self._cache.pop(secret_id, None)
+
     def resolve(self, secret: RotatorSecret | None) -> Sensitive:
         """The admin key for ``secret`` (or, with None, for a secret not written yet: ``init``)."""
         named = secret.admin_key_secret_id if secret is not None else None
@@ -149,6 +155,12 @@ class RefreshingAdminFactory:
 
     def __call__(self, admin_key: Sensitive) -> OpenAIAdmin:
         return cast(OpenAIAdmin, _RefreshingAdmin(self._factory, self._resolver, admin_key))
+
+    @property
+    def plain(self) -> AdminFactory:
+        """The factory without the re-read: for calls that must use exactly the key given
+        (an admin-key secret's own rotation; see ``rotation.admin_proof.exact_admin``)."""
+        return self._factory
 
 
 class _RefreshingAdmin:

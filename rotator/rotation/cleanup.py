@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from rotator.domain import orphans, protocol
+from rotator.domain.admin_secret import is_admin_secret
 from rotator.domain.models import (
     AWSCURRENT,
     AWSPENDING,
@@ -32,6 +33,7 @@ from rotator.errors import (
     UnknownVersionError,
 )
 from rotator.ports import OpenAIAdmin
+from rotator.rotation import admin_proof
 from rotator.rotation.context import RotationContext
 from rotator.rotation.retire import expire_now
 
@@ -97,7 +99,10 @@ def delete_made_for(ctx: RotationContext, arn: str, token: str) -> tuple[list[st
     a replayed or stale event must not end a key still in its grace period (review M3).
     Returns (deleted ids, one sentence per key or account still live); finding them may raise.
     """
-    current = RotatorSecret.parse_or_none(ctx.store.get_value(arn, stage=AWSCURRENT))
+    raw = ctx.store.get_value(arn, stage=AWSCURRENT)
+    if raw is not None and is_admin_secret(raw):
+        return admin_proof.delete_made_for(ctx, arn, token, raw)
+    current = RotatorSecret.parse_or_none(raw)
     if current is None:
         return [], []
     admin = ctx.admin_for(current)

@@ -15,6 +15,7 @@ from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
 from rotator.domain.protocol import Decision, RotationEvent, Step
 from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import (
+    AdminKeySecretError,
     RotatorError,
     SecretFormatError,
     SecretNotFoundError,
@@ -23,6 +24,7 @@ from rotator.errors import (
     VersionConflictError,
 )
 from rotator.rotation import cleanup, probing
+from rotator.rotation.admin_rotation import AdminKeyRotation
 from rotator.rotation.context import RotationContext, RotationPolicy
 from rotator.rotation.minting import mint
 from rotator.rotation.promotion import (
@@ -62,7 +64,12 @@ class RotationEngine:
         started = clock.monotonic()
         bound = log.bind(step=event.step.value, version_id=event.token)
         try:
-            result = self._steps[event.step](event, token_may_be_new)
+            try:
+                result = self._steps[event.step](event, token_may_be_new)
+            except AdminKeySecretError:  # raised by the first parse, before any write
+                result = AdminKeyRotation(self.ctx).run_step(
+                    event, token_may_be_new=token_may_be_new
+                )
         except RotatorError as error:
             error.step = error.step or event.step.value
             bound.warning(

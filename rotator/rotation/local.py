@@ -19,9 +19,9 @@ import structlog
 
 from rotator.clock import Clock
 from rotator.domain import protocol
+from rotator.domain.admin_secret import held_key
 from rotator.domain.models import AWSCURRENT
 from rotator.domain.protocol import RotationEvent, Step
-from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import RotationFailure, RotatorError, TransientServiceError
 from rotator.retry import call_with_retry
 from rotator.rotation import cleanup
@@ -47,7 +47,7 @@ def rotate_locally(
     description = ctx.store.describe(secret_id)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
     current_id = protocol.current_version(description.versions, secret_name=description.name)
-    previous = RotatorSecret.parse_or_none(
+    previous = held_key(
         ctx.store.get_value(description.arn, version_id=current_id, stage=AWSCURRENT)
     )
     token = token or str(uuid.uuid4())

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rotator.clock import Clock
 from rotator.domain import protocol
+from rotator.domain.admin_secret import HeldKey, held_key
 from rotator.domain.models import AWSCURRENT, AWSPENDING, SecretDescription
-from rotator.domain.secret_value import RotatorSecret
 from rotator.errors import ConfigError, RemoteRotationError
 from rotator.ports import SecretStore
 from rotator.retry import poll_until
@@ -53,7 +53,7 @@ def rotate_remotely(
     description = store.describe(secret_id)
     refuse_if_rotation_off(description)
     protocol.refuse_if_in_progress(description.versions, secret_name=description.name)
-    previous = RotatorSecret.parse_or_none(store.get_value(description.arn, stage=AWSCURRENT))
+    previous = held_key(store.get_value(description.arn, stage=AWSCURRENT))
     rotated_before = description.last_rotated
     version_id = store.start_rotation(description.arn)
 
@@ -108,11 +108,11 @@ def _report(
     *,
     name: str,
     version_id: str,
-    previous: RotatorSecret | None,
+    previous: HeldKey | None,
     started: float,
     clock: Clock,
 ) -> RotationReport:
-    new = RotatorSecret.parse_or_none(store.get_value(arn, version_id=version_id, stage=AWSCURRENT))
+    new = held_key(store.get_value(arn, version_id=version_id, stage=AWSCURRENT))
     previous_id = previous.key_id if previous else None
     replaced = next((e for e in new.retiring if e.key_id == previous_id), None) if new else None
     return RotationReport(

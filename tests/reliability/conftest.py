@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tests.e2e.conftest import stack  # noqa: F401 - fixture reused as-is
-from tests.reliability import harness
+from tests.reliability import admin_harness, harness
 from tests.rotation.conftest import world  # noqa: F401 - the in-memory world, reused as-is
 
 WRITE_DOC = "ROTATOR_WRITE_RELIABILITY_DOC"
@@ -15,6 +15,14 @@ WRITE_DOC = "ROTATOR_WRITE_RELIABILITY_DOC"
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """After a run that exercised the harness: totals, and the full tables with -v or the flag."""
+    if admin_harness.run_scenario.cache_info().currsize:
+        ran_admin = [admin_harness.run_scenario(s) for s in admin_harness.scenarios()]
+        scenarios, reached, survived, broken = admin_harness.totals(ran_admin)
+        terminalreporter.section("fault injection: admin-key rotation")
+        terminalreporter.write_line(
+            f"{scenarios} scenarios, {reached} reached, {survived} survived"
+            + "".join(f"\nbroken: {name}" for name in broken)
+        )
     outcomes = harness.run_scenario.cache_info().currsize
     if not outcomes:
         return

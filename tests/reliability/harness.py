@@ -37,7 +37,9 @@ from rotator.config import Settings
 from rotator.domain.models import (
     AWSCURRENT,
     AWSPENDING,
+    AdminKeyInfo,
     ApiKeyInfo,
+    CreatedAdminKey,
     CreatedKey,
     DeleteOutcome,
     ProbeResult,
@@ -244,6 +246,7 @@ class FaultyStore:
 # -- OpenAI faults ----------------------------------------------------------------------------
 
 _PROJECT = "/organization/projects/"
+_ADMIN_KEYS = "/organization/admin_api_keys"
 
 
 def _arm_emulator(tracker: Tracker, fault: str, method: str, path: str) -> None:
@@ -382,6 +385,31 @@ class FaultyAdmin:
             lambda: self.inner.list_api_keys(project_id),
         )
         return keys
+
+    def list_admin_keys(self) -> list[AdminKeyInfo]:
+        keys: list[AdminKeyInfo] = self._do(
+            "GET", _ADMIN_KEYS, "…/admin_api_keys", self.inner.list_admin_keys
+        )
+        return keys
+
+    def create_admin_key(self, name: str, *, expires_in_seconds: int | None) -> CreatedAdminKey:
+        created: CreatedAdminKey = self._do(
+            "POST",
+            _ADMIN_KEYS,
+            "…/admin_api_keys",
+            lambda: self.inner.create_admin_key(name, expires_in_seconds=expires_in_seconds),
+        )
+        self.tracker.seen_keys.add(created.value.reveal())
+        return created
+
+    def delete_admin_key(self, key_id: str) -> DeleteOutcome:
+        outcome: DeleteOutcome = self._do(
+            "DELETE",
+            f"{_ADMIN_KEYS}/{key_id}",
+            "…/admin_api_keys/{id}",
+            lambda: self.inner.delete_admin_key(key_id),
+        )
+        return outcome
 
 
 class FaultyProbe:

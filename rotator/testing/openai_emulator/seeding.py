@@ -229,6 +229,18 @@ class Seeding:
                 return False
             return not key.scopes or bool(self.model_read_scopes & set(key.scopes))
 
+    def admin_key_id(self, value: str) -> str | None:
+        """The id of the admin key with this value (None: unknown or deleted)."""
+        with self._lock:
+            key = self._state.admin_keys.get(value)
+            return None if key is None else key.id
+
+    def admin_key_expires_at(self, value: str) -> int | None:
+        """When the admin key with this value expires (unix seconds; None: never or unknown)."""
+        with self._lock:
+            key = self._state.admin_keys.get(value)
+            return None if key is None else key.expires_at
+
     def admin_key_works(self, value: str) -> bool:
         """Whether this admin key authenticates admin calls right now."""
         with self._lock:
