@@ -32,7 +32,6 @@ from rotator.errors import (
     RotationInProgressError,
     RotatorError,
     SecretFormatError,
-    SecretNotFoundError,
     StageConflictError,
     UnknownVersionError,
     VersionConflictError,
@@ -51,7 +50,7 @@ class AdminKeyRotation:
         self.ctx = ctx
 
     def run_step(self, event: RotationEvent, *, token_may_be_new: bool = False) -> StepResult:
-        description = self._describe(event.secret_id)
+        description = self.ctx.describe_live(event.secret_id)
         decision = self._guard(event, description, token_may_be_new=token_may_be_new)
         if event.step is Step.CREATE:
             return self._create(event, description, decision)
@@ -66,28 +65,11 @@ class AdminKeyRotation:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _describe(self, secret_id: str) -> SecretDescription:
-        description = self.ctx.store.describe(secret_id)
-        if description.deleted:
-            raise SecretNotFoundError(
-                f"secret {description.name} is scheduled for deletion; restore it with "
-                f"`aws secretsmanager restore-secret --secret-id {description.name}`"
-            )
-        return description
-
     def _guard(
         self, event: RotationEvent, description: SecretDescription, *, token_may_be_new: bool
     ) -> Decision:
         try:
-            return protocol.guard(
-                event.step,
-                event.token,
-                description.versions,
-                secret_name=description.name,
-                rotation_enabled=description.rotation_enabled,
-                require_rotation_enabled=self.ctx.policy.require_rotation_enabled,
-                token_may_be_new=token_may_be_new,
-            )
+            return self.ctx.guard(event, description, token_may_be_new=token_may_be_new)
         except UnknownVersionError:
             try:
                 raw = self.ctx.store.get_value(description.arn, stage=AWSCURRENT)

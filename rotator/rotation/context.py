@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rotator.clock import Clock
+from rotator.domain import protocol
+from rotator.domain.models import SecretDescription
+from rotator.domain.protocol import Decision, RotationEvent
 from rotator.domain.secret_value import RotatorSecret
-from rotator.errors import RotatorError
+from rotator.errors import RotatorError, SecretNotFoundError
 from rotator.ports import AdminFactory, KeyProbe, OpenAIAdmin, SecretStore
 from rotator.retry import Backoff
 from rotator.rotation.admin_key import AdminKeyResolver
@@ -52,6 +55,30 @@ class RotationContext:
     probe: KeyProbe
     clock: Clock = field(default_factory=Clock)
     policy: RotationPolicy = field(default_factory=RotationPolicy)
+
+    def describe_live(self, secret_id: str) -> SecretDescription:
+        """DescribeSecret, refusing a secret scheduled for deletion (every step starts here)."""
+        description = self.store.describe(secret_id)
+        if description.deleted:
+            raise SecretNotFoundError(
+                f"secret {description.name} is scheduled for deletion; restore it with "
+                f"`aws secretsmanager restore-secret --secret-id {description.name}`"
+            )
+        return description
+
+    def guard(
+        self, event: RotationEvent, description: SecretDescription, *, token_may_be_new: bool
+    ) -> Decision:
+        """The pure guard with this run's policy (``UnknownVersionError`` for an unknown token)."""
+        return protocol.guard(
+            event.step,
+            event.token,
+            description.versions,
+            secret_name=description.name,
+            rotation_enabled=description.rotation_enabled,
+            require_rotation_enabled=self.policy.require_rotation_enabled,
+            token_may_be_new=token_may_be_new,
+        )
 
     def version_reader(self, arn: str) -> Callable[[str], RotatorSecret | None]:
         """Read versions of ``arn`` by id, each at most once per reader (one step)."""

@@ -18,7 +18,6 @@ from rotator.errors import (
     AdminKeySecretError,
     RotatorError,
     SecretFormatError,
-    SecretNotFoundError,
     StageConflictError,
     UnknownVersionError,
     VersionConflictError,
@@ -93,29 +92,12 @@ class RotationEngine:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _describe(self, secret_id: str) -> SecretDescription:
-        description = self.ctx.store.describe(secret_id)
-        if description.deleted:
-            raise SecretNotFoundError(
-                f"secret {description.name} is scheduled for deletion; restore it with "
-                f"`aws secretsmanager restore-secret --secret-id {description.name}`"
-            )
-        return description
-
     def _guard(
         self, event: RotationEvent, description: SecretDescription, *, token_may_be_new: bool
     ) -> Decision:
         """The pure guard; an unknown token first runs the named clean-up step, then raises."""
         try:
-            return protocol.guard(
-                event.step,
-                event.token,
-                description.versions,
-                secret_name=description.name,
-                rotation_enabled=description.rotation_enabled,
-                require_rotation_enabled=self.ctx.policy.require_rotation_enabled,
-                token_may_be_new=token_may_be_new,
-            )
+            return self.ctx.guard(event, description, token_may_be_new=token_may_be_new)
         except UnknownVersionError as unknown:
             raise cleanup.clean_overtaken(self.ctx, description, event.token, unknown) from None
 
@@ -130,7 +112,7 @@ class RotationEngine:
     # -- createSecret -------------------------------------------------------------------
 
     def create_secret(self, event: RotationEvent, *, token_may_be_new: bool = False) -> StepResult:
-        description = self._describe(event.secret_id)
+        description = self.ctx.describe_live(event.secret_id)
         arn = description.arn
         if self._guard(event, description, token_may_be_new=token_may_be_new) is (
             Decision.ALREADY_CURRENT
@@ -220,7 +202,7 @@ class RotationEngine:
     # -- setSecret ----------------------------------------------------------------------
 
     def set_secret(self, event: RotationEvent) -> StepResult:
-        description = self._describe(event.secret_id)
+        description = self.ctx.describe_live(event.secret_id)
         if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
             return StepResult(Step.SET, StepOutcome.ALREADY_CURRENT)
         log.info("set_secret_noop", reason="an OpenAI key is live as soon as it is created")
@@ -229,7 +211,7 @@ class RotationEngine:
     # -- testSecret ---------------------------------------------------------------------
 
     def test_secret(self, event: RotationEvent) -> StepResult:
-        description = self._describe(event.secret_id)
+        description = self.ctx.describe_live(event.secret_id)
         if self._guard(event, description, token_may_be_new=False) is Decision.ALREADY_CURRENT:
             return StepResult(Step.TEST, StepOutcome.ALREADY_CURRENT)
         raw = self.ctx.store.get_value(description.arn, version_id=event.token, stage=AWSPENDING)
@@ -248,7 +230,7 @@ class RotationEngine:
     # -- finishSecret -------------------------------------------------------------------
 
     def finish_secret(self, event: RotationEvent) -> StepResult:
-        description = self._describe(event.secret_id)
+        description = self.ctx.describe_live(event.secret_id)
         arn = description.arn
         decision = self._guard(event, description, token_may_be_new=False)
         stage = AWSCURRENT if decision is Decision.ALREADY_CURRENT else AWSPENDING
